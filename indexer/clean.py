@@ -1,0 +1,793 @@
+"""Cut the notice out of a page: RawPage -> CleanedPage (title, paragraphs, raw meta).
+
+Government and news pages wrap a few paragraphs of notice in navigation, bylines, share
+bars, related-link lists and footers. The cleaner keeps what a reader would call the
+notice (its title, body paragraphs, in-body tables, the signature and date at the end) and
+drops the rest, but it first *reads* the page-level facts that boilerplate carries (meta
+tags, 来源/发布时间 bylines, 信息公开 tables) into `meta`, because metadata.py needs them
+and they are gone once the boilerplate is.
+
+How the body is found (HTML):
+1. Parse with lxml (fast, forgiving). Stray `</body>`/`</html>` tags are removed first:
+   some pages close the document and then carry on with the article (two roots).
+2. Hidden and non-content elements (script, style, display:none, aria-hidden ...) go.
+3. Every block of text is scored by its Chinese text and punctuation, the score flows to
+   its parent and grandparent, and each candidate container is discounted by its link
+   density (readability-style). Containers used by common government CMSs (TRS_Editor,
+   UCAP-CONTENT, zoom ...) get a bonus, so the known container wins when it holds the text
+   and the scorer still works on sites nobody has seen.
+4. The container is flattened into lines (block elements and <br> end a line, table rows
+   become one line with cells separated by a space), and boilerplate lines are filtered by
+   rule (bylines, editors, share/print tools, 上一篇/下一篇, trailing link lists, footers).
+
+Everything is iterative (lxml iterwalk) so a page nested 10,000 levels deep cannot raise
+RecursionError; if anything still goes wrong the page falls back to a flat tag-stripped
+text extraction rather than failing.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from indexer.models import CleanedPage, RawPage
+
+# Work bound: characters of HTML / text looked at. Real notices are far smaller; a page this
+# large is a dump, and its first part is what matters.
+MAX_HTML_CHARS = 6_000_000
+MAX_TEXT_CHARS = 2_000_000
+
+# --------------------------------------------------------------------------- tables of rules
+
+_DROP_TAGS = {
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+    "select", "option", "button", "input", "textarea", "map", "audio", "video", "source",
+    "head", "link", "meta", "dialog", "datalist", "math",
+}
+# Semantic page furniture; dropped unless it holds the article (checked by text size).
+_FURNITURE_TAGS = {"nav", "footer", "aside"}
+
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dir",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hr", "html", "li", "main", "menu", "nav", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul", "caption", "legend",
+    "frameset", "frame", "noframes",
+})
+_CELL_TAGS = frozenset({"td", "th"})
+# Tags that may be the article container.
+_NOT_CONTAINER = frozenset({"p", "a", "li", "h1", "h2", "h3", "h4", "h5", "h6", "b",
+                            "strong", "em", "i", "u", "br", "img", "tr", "dt", "dd",
+                            "ul", "ol", "dl", "html", "tbody", "thead", "table"})
+
+# Known article containers: (attribute, value, bonus). Specific CMS names get a larger bonus
+# than generic words like "content" that sites also use for whole-page wrappers.
+_KNOWN_CONTAINERS: tuple[tuple[str, str, float], ...] = (
+    ("class", "TRS_Editor", 2.0), ("class", "TRS_UEDITOR", 2.0), ("id", "UCAP-CONTENT", 2.0),
+    ("class", "pages_content", 2.0), ("id", "zoom", 2.0), ("id", "Zoom", 2.0),
+    ("id", "fontzoom", 2.0), ("class", "article-content", 2.0), ("class", "con_text", 2.0),
+    ("class", "Custom_UnionStyle", 1.6), ("id", "detailContent", 1.8),
+    ("class", "rm_txt_con", 1.6), ("id", "artibody", 1.8), ("id", "article_body", 1.6),
+    ("class", "article_body", 1.6), ("class", "post_body", 1.6), ("id", "endText", 1.6),
+    ("class", "vsb_content", 1.6), ("id", "vsb_content", 1.6), ("class", "wp_articlecontent", 1.6),
+    ("id", "content", 1.3), ("class", "content", 1.3), ("class", "view", 1.3),
+    ("class", "article", 1.15), ("class", "main-txt", 1.3), ("class", "u-mainText", 1.3),
+    ("class", "articleCont", 1.3), ("id", "articleCont", 1.3), ("class", "detail_con", 1.2),
+    ("id", "p-detail", 1.2), ("class", "news_txt", 1.3), ("class", "text_con", 1.1),
+    ("class", "box_con", 1.2),
+)
+
+# Class/id words of page furniture (matched as whole words of the attribute).
+_JUNK_ATTR_RE = re.compile(
+    r"(?:^|[\s_-])(?:share|bdshare|bdsharebuttonbox|social-share|print|printer|player|"
+    r"qrcode|qr_container|ewm|erweima|comment|comments|toolbar|breadcrumb|crumbs?|"
+    r"position|location|daty|pageShare|setFont|fontsize|editor|related|xgxw|recommend|"
+    r"nextpage|prevpage|pre-next|pagination|copyright|footer|foot|navbar)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_PUNCT_RE = re.compile(r"[。，；：！？、“”‘’（）《》,;]")
+_SENT_END_RE = re.compile(r"[。！？；.!?;]$")
+_WS_RE = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\ufeff\u2028\u2029]+")
+_NOSPACE_RE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+
+# Whole lines of boilerplate (matched against a whitespace-normalised line).
+_BOILER_LINE_RES = [re.compile(p) for p in (
+    r"^(?:当前位置|您的位置|你的位置|现在位置|所在位置|您现在的位置|当前页面|位置)\s*[:：]",
+    r"^首页\s*(?:>|»|＞|›|/|\|)",
+    r"^[【\[(（]?\s*(?:责任编辑|编辑|校对|审核|责编|终审|初审|审校|核稿|签发|编审|值班编辑|"
+    r"网络编辑|一审|二审|三审)\s*[:：︰]",
+    r"^[【\[]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|阅读下一篇|阅读上一篇)",
+    r"^(?:相关新闻|相关链接|相关阅读|相关文章|相关稿件|相关报道|热点推荐|推荐阅读|延伸阅读|"
+    r"热门推荐|猜你喜欢|精彩推荐|更多>*|更多新闻|热点新闻|最新新闻|图片新闻)\s*[:：]?\s*$",
+    r"分享到|分享至|^分享\s*[:：]?$|^微信扫一扫|扫一扫在手机|扫描二维码|二维码便可将本文分享",
+    r"^[【\[]?\s*(?:打印|打印本页|打印此页|打印文章|关闭|关闭窗口|关闭本页|返回顶部|"
+    r"收藏|纠错|我要纠错|大|中|小|默认|超大)\s*[】\]]?\s*$",
+    r"【\s*字体\s*[:：]|字号\s*[:：]|^字体\s*[:：]|【\s*打印|【\s*关闭",
+    r"ICP备|ICP证|版权所有|主办单位|承办单位|网站标识码|联系我们|公网安备|"
+    r"Copyright|All Rights Reserved|技术支持\s*[:：]|网站地图",
+    r"^(?:浏览次数|阅读次数|点击数|访问量|点击量|浏览量)\s*[:：]",
+    r"^Play Video$|^\d{1,2}:\d{2}(?::\d{2})?$|^/\s*\d{1,2}:\d{2}$",
+)]
+
+# Byline fields: label then value, several per line.
+_BYLINE_LABELS = (
+    "信息来源|文章来源|稿件来源|新闻来源|来源于|来源|发布时间|发布日期|发表时间|发文日期|"
+    "更新时间|时间|日期|作者|字号|浏览次数|阅读次数|点击数|访问量|责任编辑|编辑|撰稿|记者|"
+    "摄影|供稿|文字|通讯员"
+)
+_BYLINE_FIELD_RE = re.compile(
+    r"(" + _BYLINE_LABELS + r")\s*[:：︰]\s*(.*?)(?=\s*(?:" + _BYLINE_LABELS
+    + r")\s*[:：︰]|\s{2,}|$|\s*[|｜]|【)"
+)
+_DATE_RE = re.compile(
+    r"((?:19|20)\d{2})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?"
+    r"(?:\s*(\d{1,2}:\d{2}(?::\d{2})?))?"
+)
+_SOURCE_LABELS = {"信息来源", "文章来源", "稿件来源", "新闻来源", "来源于", "来源"}
+_DATE_LABELS = {"发布时间", "发布日期", "发表时间", "发文日期", "时间", "日期", "更新时间"}
+
+# 信息公开 (government information disclosure) table labels.
+_INFO_LABELS = (
+    "索引号", "发文机关", "发布机构", "发文单位", "成文日期", "发布日期", "文号", "发文字号",
+    "主题分类", "公开方式", "公开范围", "公开时限", "生成日期", "印发日期", "生效日期",
+    "有效性", "体裁分类", "组配分类", "服务对象分类", "信息分类", "内容分类", "所属机构",
+    "文件编号", "标题", "名称", "主题词", "关键词", "施行日期", "废止日期", "信息来源",
+)
+_INFO_LABEL_RE = re.compile(
+    r"^(" + "|".join(sorted(_INFO_LABELS, key=len, reverse=True)) + r")\s*[:：]?\s*(.*)$"
+)
+
+_META_PUBDATE = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time",
+                 "publishtime", "published_time", "og:release_date", "publish_date",
+                 "releasedate", "dc.date", "dcterms.created", "created")
+_META_SOURCE = ("contentsource", "source", "dc.publisher")
+_META_TITLE = ("articletitle", "og:title", "twitter:title", "dc.title")
+
+_TITLE_SEP_RE = re.compile(r"\s*(?:_+|\|+|｜|—{1,}|--+|-|–|::|：：)\s*")
+_HEADING_ATTR_RE = re.compile(r"title|tit\b|tit[_-]|headline|biaoti|bt\b", re.IGNORECASE)
+
+_AUTHOR_LINE_RE = re.compile(
+    r"(?:记者|作者|通讯员|撰稿|撰文|文\s*[/｜|]|图\s*[/｜|]|摄影|特约评论员|评论员|供稿)"
+)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def normalize_ws(text: str) -> str:
+    """Collapse whitespace runs (incl. U+3000, NBSP, zero-width) to one space; strip ends."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def _nospace(text: str) -> str:
+    return _NOSPACE_RE.sub("", text)
+
+
+def _cjk_len(text: str) -> int:
+    return len(_CJK_RE.findall(text))
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """True for a line that is page furniture, never notice text (nav, byline, share ...)."""
+    if any(rx.search(line) for rx in _BOILER_LINE_RES):
+        # Long lines are prose that merely mentions a phrase (…联系我们…); keep those.
+        return len(line) < 120 or _cjk_len(line) < 40
+    return _is_byline(line)
+
+
+def _is_byline(line: str) -> bool:
+    """A 来源/发布时间/作者 line: mostly label:value pairs, little prose."""
+    if len(line) > 150:
+        return False
+    fields = list(_BYLINE_FIELD_RE.finditer(line))
+    if not fields:
+        return False
+    labels = {m.group(1) for m in fields}
+    if len(fields) == 1 and labels <= {"时间", "日期", "记者", "文字", "摄影", "编辑", "作者"}:
+        # These words also start content lines ("时间：2024年5月1日上午9时" in a notice):
+        # only a short line that is nothing but a date (or a name) is a byline.
+        m = fields[0]
+        if m.start() != 0 or len(line) > 40 or _SENT_END_RE.search(line):
+            return False
+        if labels <= {"时间", "日期"}:
+            return bool(re.fullmatch(r"\s*" + _DATE_RE.pattern + r"\s*", m.group(2)))
+        return len(m.group(2)) <= 20
+    covered = sum(m.end() - m.start() for m in fields)
+    rest = len(line) - covered
+    return rest <= max(12, covered // 2) and not _SENT_END_RE.search(line.rstrip("）)"))
+
+
+def read_byline(line: str, meta: dict[str, str]) -> None:
+    """Copy 来源 / 发布时间 values of a byline line into `meta` (first value wins)."""
+    for m in _BYLINE_FIELD_RE.finditer(line):
+        label, value = m.group(1), m.group(2).strip(" ：:|｜")
+        if not value:
+            continue
+        if label in _SOURCE_LABELS and "source" not in meta:
+            meta["source"] = value[:80]
+        elif label in _DATE_LABELS and "byline_date" not in meta:
+            d = _DATE_RE.search(value)
+            if d:
+                meta["byline_date"] = d.group(0).strip()
+    if "byline_date" not in meta and "source" in meta and re.search(r"来源\s*[:：]", line):
+        d = _DATE_RE.search(line)
+        if d and len(line) < 100:
+            meta["byline_date"] = d.group(0).strip()
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def clean_page(page: RawPage) -> CleanedPage:
+    """Dispatch on the page kind; container hints (JSON-lines title) override the page."""
+    if page.is_html:
+        cleaned = clean_html(page.content, page.url)
+    else:
+        cleaned = clean_text(page.content)
+    hint_title = page.hints.get("title") if page.hints else None
+    if hint_title and hint_title.strip():
+        cleaned.title = normalize_ws(hint_title)
+    return cleaned
+
+
+def clean_text(text: str) -> CleanedPage:
+    """Plain text: same line rules as HTML, plus removal of a scraped headline-list tail.
+
+    The title is the first line when it looks like a heading (short, no sentence end).
+    """
+    text = text[:MAX_TEXT_CHARS]
+    lines = [normalize_ws(x) for x in text.splitlines()]
+    lines = [x for x in lines if x]
+    meta: dict[str, str] = {}
+    kept: list[str] = []
+    for line in lines:
+        if is_boilerplate_line(line):
+            if _is_byline(line):
+                read_byline(line, meta)
+            continue
+        kept.append(line)
+    kept = _drop_pipe_tail(kept)
+    kept = _drop_related_tail(kept)
+    title = None
+    if kept and _looks_like_heading(kept[0]):
+        title = kept[0]
+    return CleanedPage(title=title, paragraphs=kept, meta=meta)
+
+
+def _looks_like_heading(line: str) -> bool:
+    return 2 <= len(line) <= 60 and not _SENT_END_RE.search(line) and not line.endswith("，")
+
+
+def _drop_pipe_tail(lines: list[str]) -> list[str]:
+    """Remove a trailing scraped headline list: lines ending in `|` (`title | |`, `snip... |`)."""
+    end = len(lines)
+    while end > 0 and re.search(r"[|｜]\s*$", lines[end - 1]):
+        end -= 1
+    return lines[:end]
+
+
+def _drop_related_tail(lines: list[str]) -> list[str]:
+    """Cut at a 相关新闻/相关链接 ... heading in the last part of the text."""
+    head = re.compile(r"^[【\[]?\s*(?:相关新闻|相关链接|相关阅读|相关文章|相关稿件|相关报道|"
+                      r"热点推荐|推荐阅读|延伸阅读|热门推荐|猜你喜欢|精彩推荐|更多新闻)")
+    for i in range(len(lines) - 1, max(0, len(lines) // 3) - 1, -1):
+        if i > 0 and head.search(lines[i]) and len(lines[i]) < 30:
+            return lines[:i]
+    return lines
+
+
+def clean_html(html: str, url: str | None = None) -> CleanedPage:
+    """HTML page -> the notice (see the module docstring for how it is found)."""
+    html = html[:MAX_HTML_CHARS]
+    try:
+        return _clean_html_tree(html, url)
+    except (RecursionError, MemoryError, ValueError, etree.LxmlError):
+        return _clean_html_flat(html)
+
+
+def _clean_html_flat(html: str) -> CleanedPage:
+    """Last resort for pages lxml cannot handle: strip tags, keep line structure."""
+    text = re.sub(r"(?is)<(script|style|noscript|template)\b.*?</\1\s*>", " ", html)
+    text = re.sub(r"(?is)<!--.*?-->", " ", text)
+    title_m = re.search(r"(?is)<title[^>]*>(.*?)</title\s*>", text)
+    text = re.sub(r"(?is)<head\b.*?</head\s*>", " ", text)
+    text = re.sub(r"(?i)<(?:br|/p|/div|/tr|/li|/h\d|/table|p|div|tr|li|h\d)\b[^>]*>", "\n",
+                  text)
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = html_lib.unescape(text)
+    cleaned = clean_text(text)
+    if title_m:
+        cleaned.title = strip_site_suffix(normalize_ws(html_lib.unescape(title_m.group(1))))
+    return cleaned
+
+
+# --------------------------------------------------------------------------- HTML pipeline
+
+
+_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False,
+                               recover=True)
+
+
+def _parse(html: str) -> etree._Element | None:
+    # Some pages close </html> and then carry on with the article; libxml2 drops whatever
+    # comes after the first </html>. Without the closing tags it keeps everything in <body>.
+    html = re.sub(r"(?i)</\s*(?:html|body)\s*>", "", html)
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)  # str input may not carry an encoding decl
+    if not html.strip():
+        return None
+    try:
+        root = lxml_html.document_fromstring(html, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+    return root
+
+
+def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
+    root = _parse(html)
+    if root is None:
+        return CleanedPage(title=None, paragraphs=[], meta={})
+    meta: dict[str, str] = {}
+    doc_title, meta_title = _read_head(root, meta)
+    body = root.find("body")
+    if body is None:
+        body = root
+    _read_info_table(body, meta)
+    _drop_invisible(body)
+    scores = _score(body)
+    container = _pick_container(body, scores)
+    _read_bylines(body, container, meta)
+    if container is None:
+        return CleanedPage(title=strip_site_suffix(doc_title) or meta_title, paragraphs=[],
+                           meta=meta)
+    _drop_furniture(container)
+    lines = _lines(container)
+    heading_el, title = _find_title(body, container, doc_title, meta_title, meta)
+    lines = _filter_lines(lines, meta)
+    paragraphs = [t for t, _ in lines]
+    paragraphs = _drop_author_head(paragraphs, meta)
+    if title:
+        paragraphs = _with_title(paragraphs, title, heading_el)
+    return CleanedPage(title=title, paragraphs=paragraphs, meta=meta)
+
+
+def _read_head(root: etree._Element, meta: dict[str, str]) -> tuple[str, str | None]:
+    """Meta tags and <title> (anywhere in the document: broken pages put them in body)."""
+    doc_title = ""
+    meta_title: str | None = None
+    for el in root.iter("title"):
+        t = normalize_ws(el.text_content())
+        if t:
+            doc_title = t
+            break
+    for el in root.iter("meta"):
+        name = (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
+        content = normalize_ws(el.get("content") or "")
+        if not name or not content:
+            continue
+        if name in _META_PUBDATE and "pubdate" not in meta:
+            meta["pubdate"] = content
+        elif name in _META_SOURCE and "meta_source" not in meta:
+            meta["meta_source"] = content
+        elif name == "siteidcode":
+            meta.setdefault("site_id_code", content)
+        elif name in ("og:url", "url") and content.startswith("http"):
+            meta.setdefault("canonical", content)
+        elif name in _META_TITLE and meta_title is None:
+            meta_title = content
+        elif name in ("columnname", "column"):
+            meta.setdefault("column", content)
+        elif name in ("sitename", "og:site_name"):
+            meta.setdefault("site_name", content)
+    for el in root.iter("link"):
+        if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
+            meta["canonical"] = el.get("href").strip()
+            break
+    return doc_title, meta_title
+
+
+def _read_info_table(body: etree._Element, meta: dict[str, str]) -> None:
+    """信息公开 label/value rows (索引号, 发文机关, 成文日期 ...) -> meta info_<label>."""
+    for el in body.iter("td", "th", "span", "li", "p", "div", "dt", "dd", "b", "strong",
+                        "label", "em"):
+        if len(el) > 4:
+            continue
+        text = normalize_ws(el.text_content())
+        if not text or len(text) > 80:
+            continue
+        m = _INFO_LABEL_RE.match(text)
+        if not m:
+            continue
+        label, value = m.group(1), m.group(2).strip()
+        if label in ("标题", "名称", "信息来源") and not value:
+            pass
+        if not value:
+            sib = el.getnext()
+            if sib is None and el.getparent() is not None and el.tag in ("b", "strong", "label",
+                                                                          "em"):
+                value = normalize_ws(el.tail or "")
+            elif sib is not None:
+                value = normalize_ws(sib.text_content())
+        elif not re.search(r"[:：]", text[: len(label) + 2]):
+            continue  # "标题党..." — a label word without a colon starts ordinary text
+        if value and len(value) <= 120 and not _INFO_LABEL_RE.match(value):
+            meta.setdefault(f"info_{label}", value)
+
+
+def _drop_invisible(body: etree._Element) -> None:
+    """Remove elements nobody sees: scripts, styles, hidden blocks, form widgets."""
+    doomed = []
+    for el in body.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            doomed.append(el)  # comments / processing instructions that survived
+            continue
+        tag = tag.lower()
+        if tag in _DROP_TAGS:
+            doomed.append(el)
+            continue
+        style = el.get("style")
+        if (style and _HIDDEN_STYLE_RE.search(style)) or el.get("hidden") is not None \
+                or (el.get("aria-hidden") or "").lower() == "true":
+            doomed.append(el)
+    for el in doomed:
+        _drop(el)
+
+
+def _drop(el: etree._Element) -> None:
+    """Remove an element but keep its tail text (which belongs to the parent)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    try:
+        el.drop_tree()
+    except (AssertionError, ValueError):
+        parent.remove(el)
+
+
+class _Stat:
+    __slots__ = ("start_total", "start_link", "total", "link", "score")
+
+    def __init__(self) -> None:
+        self.start_total = self.start_link = self.total = self.link = 0
+        self.score = 0.0
+
+
+def _score(body: etree._Element) -> dict[etree._Element, _Stat]:
+    """Readability-style scores: paragraph text credits its block, parent and grandparent.
+
+    One iterative walk collects, per element, the non-space characters of its subtree and
+    of links within it, and per block the text it owns directly (not inside a nested block).
+    """
+    stats: dict[etree._Element, _Stat] = {}
+    own: dict[etree._Element, list[str]] = {}
+    own_link: dict[etree._Element, int] = {}
+    block_stack: list[etree._Element] = []
+    total = link = 0
+    link_depth = 0
+
+    def add(text: str | None) -> None:
+        nonlocal total, link
+        if not text or not block_stack:
+            return
+        n = len(_NOSPACE_RE.sub("", text))
+        if not n:
+            return
+        total += n
+        blk = block_stack[-1]
+        own.setdefault(blk, []).append(text)
+        if link_depth:
+            link += n
+            own_link[blk] = own_link.get(blk, 0) + n
+
+    for event, el in etree.iterwalk(body, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            st = _Stat()
+            st.start_total, st.start_link = total, link
+            stats[el] = st
+            if tag in BLOCK_TAGS or tag in _CELL_TAGS or el is body:
+                block_stack.append(el)
+            if tag == "a":
+                link_depth += 1
+            add(el.text)
+        else:
+            st = stats[el]
+            st.total, st.link = total - st.start_total, link - st.start_link
+            if tag == "a":
+                link_depth -= 1
+            if block_stack and block_stack[-1] is el:
+                block_stack.pop()
+            add(el.tail)
+
+    for blk, parts in own.items():
+        text = "".join(parts)
+        n = len(_NOSPACE_RE.sub("", text))
+        nonlink = n - own_link.get(blk, 0)
+        if nonlink < 8 or own_link.get(blk, 0) > 0.5 * n:
+            continue
+        plain = text if not own_link.get(blk) else text  # link text is in `text`, discounted
+        punct = len(_PUNCT_RE.findall(plain))
+        para = min(nonlink, 2000) / 12.0 + punct
+        if blk.tag not in _NOT_CONTAINER:
+            stats[blk].score += para
+        parent = blk.getparent()
+        if parent is not None and parent in stats:
+            stats[parent].score += para
+            grand = parent.getparent()
+            if grand is not None and grand in stats:
+                stats[grand].score += para / 2
+    return stats
+
+
+def _bonus(el: etree._Element) -> float:
+    best = 1.0
+    cls = el.get("class")
+    ident = el.get("id")
+    if not cls and not ident:
+        return best
+    classes = set(cls.split()) if cls else set()
+    for attr, value, bonus in _KNOWN_CONTAINERS:
+        if (attr == "class" and value in classes) or (attr == "id" and ident == value):
+            best = max(best, bonus)
+    return best
+
+
+def _pick_container(body: etree._Element,
+                    stats: dict[etree._Element, _Stat]) -> etree._Element | None:
+    best, best_score = None, 0.0
+    for el, st in stats.items():
+        if st.score <= 0 or not isinstance(el.tag, str) or el.tag in _NOT_CONTAINER:
+            continue
+        density = st.link / st.total if st.total else 1.0
+        final = st.score * (1.0 - density) ** 2 * _bonus(el)
+        if final > best_score:
+            best, best_score = el, final
+    if best is None:
+        return None
+    return best
+
+
+def _drop_furniture(container: etree._Element) -> None:
+    """Inside the chosen container, drop share bars, players, nav ... by class/tag."""
+    doomed = []
+    for el in container.iter():
+        if el is container or not isinstance(el.tag, str):
+            continue
+        attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if el.tag in _FURNITURE_TAGS or (attrs and _JUNK_ATTR_RE.search(attrs)):
+            text = el.text_content()
+            if _cjk_len(text) < 200 or el.tag in ("nav", "footer"):
+                doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            _drop(el)
+
+
+def _read_bylines(body: etree._Element, container: etree._Element | None,
+                  meta: dict[str, str]) -> None:
+    """Scan short lines of the page for 来源 / 发布时间 values."""
+    for text, _ in _lines(body, max_lines=4000):
+        if len(text) <= 150 and (("来源" in text) or ("时间" in text) or ("日期" in text)
+                                 or "来源于" in text):
+            read_byline(text, meta)
+        if "source" in meta and "byline_date" in meta:
+            break
+    if "source" not in meta and "meta_source" in meta:
+        meta["source"] = meta["meta_source"]
+    meta.pop("meta_source", None)
+
+
+def _lines(root: etree._Element, max_lines: int = 100_000) -> list[tuple[str, float]]:
+    """Flatten a subtree into (line, link share) pairs.
+
+    Blocks and <br> end a line; table cells are separated by a space; everything else is
+    inline. Iterative, so nesting depth does not matter.
+    """
+    out: list[tuple[str, float]] = []
+    buf: list[str] = []
+    link_chars = 0
+    link_depth = 0
+
+    def flush() -> None:
+        nonlocal link_chars
+        if buf:
+            line = normalize_ws("".join(buf))
+            if line:
+                n = len(_nospace(line))
+                out.append((line, min(1.0, link_chars / n) if n else 0.0))
+            buf.clear()
+        link_chars = 0
+
+    def add(text: str | None) -> None:
+        nonlocal link_chars
+        if text:
+            buf.append(text)
+            if link_depth:
+                link_chars += len(_nospace(text))
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in BLOCK_TAGS or tag == "br":
+                flush()
+            elif tag in _CELL_TAGS:
+                buf.append(" ")
+            if tag == "a":
+                link_depth += 1
+            if tag == "img":
+                pass
+            add(el.text)
+        else:
+            if tag == "a":
+                link_depth -= 1
+            if tag in BLOCK_TAGS:
+                flush()
+            elif tag in _CELL_TAGS:
+                buf.append(" ")
+            if el is not root:
+                add(el.tail)
+        if len(out) >= max_lines:
+            break
+    flush()
+    return out
+
+
+def _filter_lines(lines: list[tuple[str, float]], meta: dict[str, str]) -> list[tuple[str, float]]:
+    kept: list[tuple[str, float]] = []
+    for text, link_share in lines:
+        if is_boilerplate_line(text):
+            if _is_byline(text):
+                read_byline(text, meta)
+            continue
+        kept.append((text, link_share))
+    # Related-news heading near the end: cut it and what follows.
+    texts = _drop_related_tail([t for t, _ in kept])
+    kept = kept[: len(texts)]
+    # Trailing lists of links (headlines, "more" lists) are not notice text; a signature
+    # or date line is never a link, so it stops the trim.
+    while kept and kept[-1][1] >= 0.6 and not kept[-1][0].startswith("附件"):
+        kept.pop()
+    kept = [(t, s) for t, s in kept if not _pipe_nav(t)]
+    return kept
+
+
+def _pipe_nav(line: str) -> bool:
+    """A run of short items separated by | (a menu), without sentence text."""
+    parts = [p for p in re.split(r"\s*[|｜]\s*", line) if p]
+    return len(parts) >= 3 and all(len(p) <= 8 for p in parts)
+
+
+def _drop_author_head(paragraphs: list[str], meta: dict[str, str]) -> list[str]:
+    """Drop an author/byline line printed above the text (本网记者 张三; 中央纪委国家监委网站 李鹃)."""
+    source_names = {v for k, v in meta.items() if k in ("source", "site_name") and v}
+    out = list(paragraphs)
+    for _ in range(2):
+        if not out:
+            break
+        first = out[0]
+        if len(first) > 40 or _PUNCT_RE.sub("", first) != first.replace("、", "") and \
+                re.search(r"[。，；！？]", first):
+            break
+        starts_with_source = any(first.startswith(s) and len(first) - len(s) <= 12
+                                 for s in source_names)
+        if starts_with_source or (_AUTHOR_LINE_RE.search(first) and len(first) <= 30
+                                  and not _SENT_END_RE.search(first)):
+            out.pop(0)
+            continue
+        break
+    return out
+
+
+# --------------------------------------------------------------------------- title
+
+
+def strip_site_suffix(title: str | None) -> str | None:
+    """`标题_栏目_网站名` -> `标题`: drop short trailing parts after _ | - — separators."""
+    if not title:
+        return None
+    title = normalize_ws(title)
+    parts = [p for p in _TITLE_SEP_RE.split(title)]
+    seps = _TITLE_SEP_RE.findall(title)
+    if not seps:
+        return title
+    # Rebuild from the left, dropping short trailing parts (site / column names).
+    while len(parts) > 1 and (len(parts[-1]) <= 16 or not parts[-1]):
+        parts.pop()
+        seps.pop()
+    rebuilt = parts[0]
+    for sep, part in zip(seps, parts[1:]):
+        rebuilt += sep + part
+    rebuilt = rebuilt.strip(" _|-—–")
+    return rebuilt or title
+
+
+def _find_title(body: etree._Element, container: etree._Element, doc_title: str,
+                meta_title: str | None,
+                meta: dict[str, str] | None = None) -> tuple[etree._Element | None, str | None]:
+    """The displayed heading of the notice.
+
+    A heading (h1-h3 or a *title* class) whose text matches <title> / ArticleTitle wins.
+    When <title> only names the column or site (`评论——网站名`), the nearest heading above
+    the body container is used instead.
+    """
+    meta = meta or {}
+    ref = strip_site_suffix(doc_title) or ""
+    weak = {_nospace(v) for k, v in meta.items() if k in ("column", "site_name") and v}
+    refs = [r for r in (_nospace(x) for x in (meta_title, ref, doc_title) if x)
+            if r and r not in weak and len(r) >= 4]
+    best, best_score, best_text = None, 0.0, None
+    fallback, fallback_key, fallback_text = None, None, None
+    container_pos = None
+    for pos, el in enumerate(body.iter()):
+        if el is container:
+            container_pos = pos
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag
+        is_h = tag in ("h1", "h2", "h3")
+        if not is_h:
+            attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
+            if not attrs or not _HEADING_ATTR_RE.search(attrs) or tag in ("a", "body", "img"):
+                continue
+        text = normalize_ws(el.text_content())
+        if not (4 <= len(text) <= 150) or is_boilerplate_line(text):
+            continue
+        ns = _nospace(text)
+        score = 0.0
+        for r in refs:
+            if ns == r:
+                score = max(score, 3.0)
+            elif len(ns) >= 6 and (ns in r or r in ns):
+                score = max(score, 1.0 + min(len(ns), len(r)) / max(len(ns), len(r)))
+        if score > 0:
+            if tag == "h1":
+                score += 0.3
+            if score > best_score:
+                best, best_score, best_text = el, score, text
+            continue
+        # Fallback: a real-looking heading before (or at the top of) the container.
+        if container_pos is not None and pos > container_pos + 50:
+            continue
+        if _cjk_len(text) < 5 or _SENT_END_RE.search(text):
+            continue
+        prio = {"h1": 3, "h2": 2, "h3": 1}.get(tag, 2)
+        key = (prio, pos)
+        if fallback_key is None or key > fallback_key:
+            fallback, fallback_key, fallback_text = el, key, text
+    if best is not None:
+        return best, best_text
+    if meta_title and _nospace(meta_title) not in weak:
+        return None, normalize_ws(meta_title)
+    if fallback is not None:
+        return fallback, fallback_text
+    return None, ref or None
+
+
+def _with_title(paragraphs: list[str], title: str, heading_el: etree._Element | None) -> list[str]:
+    """Make the body start with the displayed title unless it already does."""
+    t = _nospace(title)
+    if not t:
+        return paragraphs
+    joined = ""
+    for i, p in enumerate(paragraphs[:4]):
+        joined += _nospace(p)
+        if joined == t or (len(t) >= 8 and t in joined and i == 0):
+            return paragraphs
+        if not t.startswith(joined):
+            break
+    # Drop a repeated title line further down the first lines (mobile/PC duplicates).
+    rest = [p for i, p in enumerate(paragraphs) if not (i < 3 and _nospace(p) == t)]
+    return [title] + rest
+
+
+def iter_clean(pages: Iterable[RawPage]) -> Iterable[CleanedPage]:
+    """Convenience: clean a stream of pages."""
+    for page in pages:
+        yield clean_page(page)
