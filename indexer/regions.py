@@ -65,6 +65,8 @@ _SAFE_AFTER_SHORT = (
     "人民政府", "政府", "人大", "政协", "：", ":",
 )
 
+_DATELINE = re.compile(r"^\s*\d{1,2}月\d{1,2}日")
+
 _MAX_NAME = 24  # longest full names are ~16 characters
 
 
@@ -321,6 +323,8 @@ def _mentions(text: str) -> list[_Mention]:
         if (name.endswith("市") and after[:1] == "场") or (name.endswith("区") and after[:1] == "域"):
             continue
         kinds = {k for _, k in hits}
+        if _FULL not in kinds and _DATELINE.match(after + text[e + 4 : e + 8]):
+            continue  # 新华社乌鲁木齐5月9日电: where the reporter filed, not the subject
         codes = [c for c, _ in hits]
         is_fullish = bool(kinds & {_FULL}) or (_OLD in kinds and name[-1] in "省市县区州盟旗")
         if is_fullish and len(name) >= 3:

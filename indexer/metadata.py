@@ -1,0 +1,519 @@
+"""Metadata of a notice: title, date, issuer, region, document type and number.
+
+`extract_metadata(page, cleaned)` reads the facts the cleaning stage kept (`cleaned.meta`:
+meta tags, bylines, the 信息公开 table) plus the text itself, and returns exactly the keys of
+METADATA_KEYS (absent values are None). Every source is tried in a fixed order of trust, and
+every candidate is validated, so a wrong-looking value is skipped rather than indexed: a date
+or region here becomes a search filter, and a wrong filter value hides the notice.
+
+Orders of trust (first valid value wins):
+- title: page.hints['title'] > cleaned.title > a heading-like first body line.
+- date (publication): hints['date'] > info_发布日期 > meta pubdate > byline_date >
+  info_成文日期 > the signature date at the end of the body (also 二〇二二年五月六日) > a
+  date in the URL (t20220506_, /2022-05/06/, /20220506/, /2022/0506/, /2022/05/06/). A URL
+  with only a month (/202205/) gives no date: we never invent a day.
+- issuer: the organisation lines of the signature (just above the date) > info_发文机关 >
+  the organ a title starts with (中共XX区委关于...) > meta source / 来源 byline (a news
+  site such as 人民网 only names the publisher, hence last).
+- region: from the issuer; when the issuer is a national organ or national medium (中央...,
+  国务院, 新华社, 人民网 ...) the notice has no region, whatever places it discusses.
+  Otherwise: SiteIDCode (only the standard 10-digit 政府网站标识码, see _site_region), then
+  the title together with the opening of the body. Names come from regions.names().
+- doc_type: DOC_TYPES below, specific inspection types anywhere in the title, generic
+  document kinds only at the end of the title (关于印发XX办法的通知 is a 通知).
+- doc_number: info_文号 > title > the first lines of the body; brackets become 〔〕.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from urllib.parse import unquote
+
+from indexer import regions
+from indexer.models import CleanedPage, RawPage
+
+METADATA_KEYS = (
+    "title",
+    "date",
+    "issuer",
+    "province",
+    "city",
+    "district",
+    "region_code",
+    "doc_type",
+    "doc_number",
+)
+
+# (label, pattern searched in the whitespace-free title); the first hit wins, so the
+# specific inspection types come before the generic kinds they contain (整改...通报).
+_SPECIFIC_TYPES: tuple[tuple[str, str], ...] = (
+    ("巡视整改", r"巡视.{0,12}整改|整改.{0,6}巡视"),
+    ("巡察整改", r"巡察.{0,12}整改|整改.{0,6}巡察"),
+    ("巡视反馈", r"巡视.{0,12}反馈"),
+    ("巡察反馈", r"巡察.{0,12}反馈"),
+    ("巡视进驻公告", r"巡视.{0,12}(?:进驻|公告)"),
+    ("巡察进驻公告", r"巡察.{0,12}(?:进驻|公告)"),
+)
+# Generic kinds, matched at the end of the title (after trailing brackets are dropped).
+_GENERIC_TYPES: tuple[tuple[str, str], ...] = (
+    ("年报", r"(?:年度报告|年报)"),
+    ("报告", r"报告"),
+    ("方案", r"方案"),
+    ("办法", r"办法(?:（试行）|\(试行\))?"),
+    ("规定", r"规定(?:（试行）|\(试行\))?"),
+    ("条例", r"条例"),
+    ("细则", r"细则"),
+    ("决议", r"决议"),
+    ("决定", r"决定"),
+    ("意见", r"意见"),
+    ("批复", r"批复"),
+    ("通报", r"通报"),
+    ("通告", r"通告"),
+    ("公告", r"公告"),
+    ("公示", r"公示"),
+    ("通知", r"通知"),
+    ("函", r"函"),
+    ("纪要", r"纪要"),
+)
+DOC_TYPES = tuple(label for label, _ in _SPECIFIC_TYPES + _GENERIC_TYPES) + ("其他",)
+
+_SPECIFIC_RE = [(label, re.compile(p)) for label, p in _SPECIFIC_TYPES]
+_GENERIC_RE = [(label, re.compile(f"(?:{p})$")) for label, p in _GENERIC_TYPES]
+
+# Issuers whose notices are national: no province/city/district even if the text names one.
+_NATIONAL_PREFIX = re.compile(
+    r"^(?:中共中央|中央|国务院|国家|全国|最高人民|中华人民共和国|新华社|人民日报|新华网|人民网|"
+    r"央视|中国政府网|光明日报|光明网|经济日报|中国青年|中国网|求是|澎湃|中新社|中国新闻)"
+)
+
+# ------------------------------------------------------------------------------------------
+# dates
+
+_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "0": 0, "一": 1, "二": 2,
+              "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUM = "〇○零Ｏ一二三四五六七八九十廿卅"
+_ARABIC_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})(?!\d)\s*日?"
+)
+_CN_DATE = re.compile(
+    rf"([{_CN_NUM}Oo]{{4}})\s*年\s*([{_CN_NUM}]{{1,3}})\s*月\s*([{_CN_NUM}]{{1,3}})\s*日"
+)
+
+
+def _cn_small(s: str) -> int | None:
+    """一..九, 十, 十一, 二十六, 三十一, 廿六 -> int."""
+    s = s.replace("廿", "二十").replace("卅", "三十")
+    if not s:
+        return None
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        t = _CN_DIGITS.get(tens, None) if tens else 1
+        o = _CN_DIGITS.get(ones, None) if ones else 0
+        if t is None or o is None:
+            return None
+        return t * 10 + o
+    if len(s) == 1 and s in _CN_DIGITS:
+        return _CN_DIGITS[s]
+    return None
+
+
+def _valid(y: int, m: int, d: int) -> str | None:
+    if not (1949 <= y <= _dt.date.today().year + 1):
+        return None
+    try:
+        return _dt.date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(text: str | None) -> str | None:
+    """The first valid date in `text` as YYYY-MM-DD (Arabic or Chinese numerals), else None."""
+    if not text:
+        return None
+    s = unicodedata.normalize("NFKC", str(text))
+    found: list[tuple[int, str]] = []
+    for m in _ARABIC_DATE.finditer(s):
+        iso = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if iso:
+            found.append((m.start(), iso))
+            break
+    for m in _CN_DATE.finditer(s):
+        digits = [_CN_DIGITS.get(ch) for ch in m.group(1)]
+        if None in digits:
+            continue
+        y = int("".join(str(x) for x in digits))
+        mo, d = _cn_small(m.group(2)), _cn_small(m.group(3))
+        if mo is None or d is None:
+            continue
+        iso = _valid(y, mo, d)
+        if iso:
+            found.append((m.start(), iso))
+            break
+    return min(found)[1] if found else None
+
+
+_URL_DATES = (
+    re.compile(r"[/_]t((?:19|20)\d{2})(\d{2})(\d{2})_"),
+    re.compile(r"/((?:19|20)\d{2})-(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"/((?:19|20)\d{2})-(\d{2})-(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})/(\d{2})(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})/(\d{2})/"),  # /content/202512/27/
+    re.compile(r"/((?:19|20)\d{2})/(\d{2})-(\d{2})/"),  # /2025/12-17/
+    re.compile(r"[/_-]((?:19|20)\d{2})(\d{2})(\d{2})[_\-.]"),
+    re.compile(r"/((?:19|20)\d{2})/[a-z]+_(\d{2})(\d{2})/"),  # /html/2018/column_0110/
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})\d{4,6}\.s?html?$"),  # /2021030517452.html
+    re.compile(r"((?:19|20)\d{2})(\d{2})(\d{2})\d{6}\.s?html?$"),  # ...20171208144214.html
+)
+
+
+def date_from_url(url: str | None) -> str | None:
+    """A full date in a URL path (t20220506_, /2022-05/06/, /2022/0510/ ...), else None."""
+    if not url:
+        return None
+    u = unquote(url)
+    for rx in _URL_DATES:
+        for m in rx.finditer(u):
+            iso = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            if iso:
+                return iso
+    return None
+
+
+_DATE_LINE = re.compile(
+    rf"^[（(]?\s*(?:(?:19|20)\d{{2}}\s*[-/.年]\s*\d{{1,2}}\s*[-/.月]\s*\d{{1,2}}\s*日?"
+    rf"|[{_CN_NUM}Oo]{{4}}\s*年\s*[{_CN_NUM}]{{1,3}}\s*月\s*[{_CN_NUM}]{{1,3}}\s*日)\s*[)）]?\s*(?:印发|发布)?$"
+)
+_ORG_END = re.compile(
+    r"(?:委员会|委|政府|办公室|办公厅|办|局|厅|部|院|会|组|处|中心|所|站|队|室|社|公司|集团|"
+    r"纪委监委|监委|党组|党委|工委|支部|总支|分局|法院|检察院|大学|学院|学校|医院|街道|镇|乡|村|"
+    r"管委会|指挥部|领导小组|联合会|协会|银行|报社)$"
+)
+_SENTENCE_PUNCT = re.compile(r"[。，,；;！!？?：:“”\"《》]")
+
+
+def _norm_line(line: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", line)).strip()
+
+
+def _is_org_line(line: str) -> bool:
+    s = line.replace(" ", "")
+    return (
+        2 <= len(s) <= 40
+        and not _SENTENCE_PUNCT.search(s)
+        and not re.search(r"\d{3,}", s)
+        and bool(_ORG_END.search(s) or s.startswith("中共"))
+    )
+
+
+def _split_orgs(line: str) -> list[str]:
+    """'国务院 中央军委' -> two organs; '中 共 X 委' (spaced out) -> one."""
+    parts = line.split(" ")
+    if len(parts) > 1 and all(len(p) >= 2 and _is_org_line(p) for p in parts):
+        return parts
+    return [line.replace(" ", "")]
+
+
+def _signature(paragraphs: list[str]) -> tuple[str | None, str | None]:
+    """(issuer, date) from the signature block: a date-only line near the end of the body
+    and the organisation line(s) right above it (or before the date on the same line)."""
+    lines = [_norm_line(p) for p in paragraphs if p and p.strip()]
+    tail = lines[-15:]
+    for i in range(len(tail) - 1, -1, -1):
+        line = tail[i]
+        if _DATE_LINE.match(line):
+            date = parse_date(line)
+            orgs: list[str] = []
+            j = i - 1
+            while j >= 0 and len(orgs) < 2 and _is_org_line(tail[j]):
+                upper = tail[j].replace(" ", "")
+                if orgs and not _ORG_END.search(upper):
+                    orgs[0] = upper + orgs[0]  # one name wrapped over two lines
+                else:
+                    orgs[:0] = _split_orgs(tail[j])
+                j -= 1
+            return ("、".join(orgs) or None), date
+        # "中共西安市莲湖区委 2022年5月6日" on one line
+        m = re.match(r"^(\S.{1,39}?)\s*((?:19|20)\d{2}\s*年.{2,8}日|[" + _CN_NUM + r"]{4}年.{2,8}日)\s*$", line)
+        if m and _is_org_line(m.group(1)):
+            date = parse_date(m.group(2))
+            if date:
+                return "、".join(_split_orgs(m.group(1))), date
+    return None, None
+
+
+# ------------------------------------------------------------------------------------------
+# title, issuer, doc type, doc number
+
+
+_TIMESTAMP = re.compile(r"((?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)\s*\d{1,2}:\d{2}")
+
+
+def _timestamp_in_head(paragraphs: list[str]) -> str | None:
+    """Last resort: a date with a clock time (2018-03-18 14:06:59) in the first lines is a
+    page's publication stamp that the cleaning stage did not label as a byline."""
+    for s in _head_lines(paragraphs, 6):
+        m = _TIMESTAMP.search(s)
+        if m:
+            return parse_date(m.group(1))
+    return None
+
+
+def _heading_line(paragraphs: list[str]) -> str | None:
+    for p in paragraphs[:3]:
+        s = _norm_line(p)
+        if not s:
+            continue
+        if 4 <= len(s) <= 60 and not re.search(r"[。；;！!？?]$", s) and "，" not in s[:-1]:
+            return s
+        return None
+    return None
+
+
+_TITLE_ORGAN = re.compile(r"^(.{2,30}?)(?:关于|转发|印发|公开通报|通报|发布)")
+
+
+def _issuer_from_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    m = _TITLE_ORGAN.match(title.replace(" ", ""))
+    if m and _is_org_line(m.group(1)):
+        return m.group(1)
+    return None
+
+
+def _clean_source(value: str | None) -> str | None:
+    if not value:
+        return None
+    s = _norm_line(value)
+    s = re.sub(r"^(?:信息|文章|新闻)?来源\s*[:：]?\s*", "", s)
+    s = re.split(r"\s*(?:作者|编辑|责任编辑|发布时间|发布日期|时间|日期|浏览|点击|字号)", s)[0]
+    s = s.strip(" \t()（）[]【】<>《》\"'“”•·|:：,，;；")
+    if len(re.findall(r"[\u4e00-\u9fff]", s)) < 2 or len(s) > 40 or s in {"本网", "本站", "原创"}:
+        return None
+    return s
+
+
+_DOCNUM = re.compile(
+    r"([\u4e00-\u9fffA-Za-z]{1,12})\s*[〔\[［【（(]\s*((?:19|20)\d{2})\s*[〕\]］】）)]\s*第?\s*(\d{1,5})\s*号"
+)
+
+
+def parse_doc_number(text: str | None) -> str | None:
+    """The first 发文字号 in `text`, normalised to 陕发〔2021〕3号."""
+    if not text:
+        return None
+    s = unicodedata.normalize("NFKC", text)
+    m = _DOCNUM.search(s)
+    if not m:
+        return None
+    prefix = m.group(1)
+    # a number quoted inside a sentence: keep only the code-like tail (印发陕发 -> 陕发)
+    prefix = re.sub(r"^.*(?:关于|印发|转发|的|以|按照|根据|依据)", "", prefix)
+    if not prefix:
+        return None
+    return f"{prefix}〔{m.group(2)}〕{int(m.group(3))}号"
+
+
+def doc_type_of(title: str | None) -> str:
+    """The document type label (one of DOC_TYPES) a title announces."""
+    if not title:
+        return "其他"
+    t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
+    for label, rx in _SPECIFIC_RE:
+        if rx.search(t):
+            return label
+    core = re.sub(r"(?:[(（\[【〔][^()（）\[\]【】〔〕]*[)）\]】〕]|[。.!！\"”’》]|——.*)+$", "", t)
+    for label, rx in _GENERIC_RE:
+        if rx.search(core):
+            return label
+    return "其他"
+
+
+_PUBLISHES_RECTIFICATION = re.compile(
+    r"(?:现将|现就)?.{0,8}整改(?:工作)?(?:进展)?情况(?:予以|向社会|进行)?(?:公布|公开|通报)"
+)
+
+
+def _doc_type(title: str | None, paragraphs: list[str]) -> str:
+    """doc_type_of(title); when the title says nothing (or is missing), an opening that
+    announces the publication of rectification progress (现将整改工作进展情况予以公布)
+    still marks a 巡视/巡察整改 report: the seed document has no title line at all."""
+    label = doc_type_of(title)
+    if label != "其他":
+        return label
+    opening = re.sub(r"\s+", "", "".join(paragraphs[:2]))[:400]
+    m = _PUBLISHES_RECTIFICATION.search(opening)
+    if m:
+        before = opening[: m.end()]
+        if "巡视" in before:
+            return "巡视整改"
+        if "巡察" in before:
+            return "巡察整改"
+    return label
+
+
+# ------------------------------------------------------------------------------------------
+# region
+
+
+def _site_region(site_id: str | None) -> regions.Region | None:
+    """Region from a SiteIDCode meta tag.
+
+    The national standard 政府网站标识码 is 10 digits: the 6-digit division code of the
+    organising unit + a 4-digit serial (e.g. 6101040001 -> 610104). Checked on the shared
+    corpus (2024): the only SiteIDCode there is the CCDI site's "CA330000000604648580001"
+    (a central-organ code, `CA` + other digits), whose digits 330000 would wrongly say 浙江
+    for a national site. So only a bare 10-digit code is read; anything else is ignored.
+    """
+    if not site_id:
+        return None
+    s = site_id.strip()
+    if not re.fullmatch(r"\d{10}", s):
+        return None
+    code = s[:6]
+    r = regions.get(code)
+    if r is None and code.endswith("00"):
+        r = regions.get(code[:4] + "00") or regions.get(code[:2] + "0000")
+    return r
+
+
+def _region_fields(r: regions.Region | None) -> dict[str, str | None]:
+    if r is None:
+        return {"province": None, "city": None, "district": None, "region_code": None}
+    p, c, d = regions.names(r.code)
+    return {"province": p, "city": c, "district": d, "region_code": r.code}
+
+
+def is_national(issuer: str | None) -> bool:
+    """True for central organs and national media: their notices carry no region."""
+    return bool(issuer and _NATIONAL_PREFIX.match(issuer.replace(" ", "")))
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | None]:
+    """Title, date, issuer, region, type and number of one notice (see module docstring).
+
+    Never raises on odd input: a field that cannot be read is None (doc_type: 其他)."""
+    meta = {k: (v if isinstance(v, str) else str(v)) for k, v in (cleaned.meta or {}).items() if v}
+    hints = page.hints or {}
+    paragraphs = [p for p in (cleaned.paragraphs or []) if isinstance(p, str)]
+
+    title = (hints.get("title") or "").strip() or (cleaned.title or "").strip() or _heading_line(paragraphs)
+    title = _norm_line(title) if title else None
+
+    sig_issuer, sig_date = _signature(paragraphs)
+    url = page.url or meta.get("canonical")
+
+    date = None
+    for candidate in (
+        hints.get("date"),
+        meta.get("info_发布日期"),
+        meta.get("pubdate"),
+        meta.get("byline_date"),
+    ):
+        date = parse_date(candidate)
+        if date:
+            break
+    date = (
+        date
+        or date_from_url(url)
+        or date_from_url(meta.get("canonical"))
+        or parse_date(meta.get("info_成文日期"))
+        or sig_date
+        or _timestamp_in_head(paragraphs)
+    )
+
+    title_issuer = _issuer_from_title(title)
+    forwarded = bool(title and re.search(r"转发|批转", title))
+    issuer = (
+        _clean_source(meta.get("info_发文机关"))
+        or (title_issuer if forwarded else None)
+        or sig_issuer
+        or _decree(paragraphs)[1]
+        or title_issuer
+        or _clean_source(meta.get("source"))
+    )
+
+    region: regions.Region | None = None
+    if issuer and is_national(issuer):
+        region = None
+    else:
+        if issuer:
+            region = regions.find_in_text(issuer)
+        if region is None:
+            region = _site_region(meta.get("site_id_code"))
+        if region is None:
+            opening = "\n".join(paragraphs[:3])[:400]
+            region = regions.find_in_text("\n".join(x for x in (title or "", opening) if x))
+
+    doc_number = (
+        parse_doc_number(meta.get("info_文号"))
+        or parse_doc_number(title)
+        or _doc_number_in_head(paragraphs)
+    )
+
+    out: dict[str, str | None] = {
+        "title": title or None,
+        "date": date,
+        "issuer": issuer,
+        **_region_fields(region),
+        "doc_type": _doc_type(title, paragraphs),
+        "doc_number": doc_number,
+    }
+    return {k: out.get(k) for k in METADATA_KEYS}
+
+
+def _head_lines(paragraphs: list[str], n: int = 8) -> list[str]:
+    out = []
+    for p in paragraphs:
+        s = _norm_line(p)
+        if s:
+            out.append(s)
+            if len(out) >= n:
+                break
+    return out
+
+
+_DECREE = re.compile(r"^(?:中华人民共和国)?([\u4e00-\u9fff]{1,12}?)令\s*(?:\n\s*)?第\s*(\d{1,5})\s*号")
+
+
+def _decree(paragraphs: list[str]) -> tuple[str | None, str | None]:
+    """('国令第707号', '国务院') for a decree headed 中华人民共和国国务院令 / 第707号."""
+    head = "\n".join(_head_lines(paragraphs, 3))
+    m = _DECREE.match(head)
+    if not m:
+        return None, None
+    organ = m.group(1)
+    short = "国" if organ == "国务院" else organ
+    return f"{short}令第{int(m.group(2))}号", organ
+
+
+def _doc_number_in_head(paragraphs: list[str]) -> str | None:
+    """A 发文字号 standing on one of the first lines (a line that is mostly the number, or
+    one split over short lines as in 国函〔 / 2006 / 〕38号), not one quoted inside a
+    sentence (你们关于...的请示（国科发高〔2018〕235号）收悉)."""
+    lines = _head_lines(paragraphs)
+    for s in lines:
+        if len(s) <= 40:
+            n = parse_doc_number(s)
+            if n:
+                return n
+    # numbers broken over several short lines: glue runs of short lines
+    for i, first in enumerate(lines):
+        if len(first) > 12 or not re.search(r"[〔\[［【（(]", first):
+            continue  # the broken number starts on a line holding its opening bracket
+        glued = ""
+        for nxt in lines[i : i + 4]:
+            if len(nxt) > 12:
+                break
+            glued += nxt
+        m = _DOCNUM.match(unicodedata.normalize("NFKC", glued))
+        if m and i + 1 < len(lines) and glued != first:
+            return parse_doc_number(m.group(0))
+    return _decree(paragraphs)[0]
