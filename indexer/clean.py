@@ -85,12 +85,14 @@ _KNOWN_CONTAINERS: tuple[tuple[str, str, float], ...] = (
 _JUNK_ATTR_RE = re.compile(
     r"(?:^|[\s_-])(?:share|bdshare|bdsharebuttonbox|social-share|print|printer|player|"
     r"qrcode|qr_container|ewm|erweima|comment|comments|toolbar|breadcrumb|crumbs?|"
-    r"position|location|daty|pageShare|setFont|fontsize|editor|related|xgxw|recommend|"
+    r"position|location|daty|pageShare|setFont|fontsize|related|xgxw|recommend|"
     r"nextpage|prevpage|pre-next|pagination|copyright|footer|foot|navbar)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
+_FOOTER_RE = re.compile(r"ICP备|ICP证|版权所有|Copyright|All Rights Reserved|公网安备|网站标识码|"
+                        r"主办单位|不良信息举报|郑重声明|免责声明|联系电话|客服电话")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _PUNCT_RE = re.compile(r"[。，；：！？、“”‘’（）《》,;]")
 _SENT_END_RE = re.compile(r"[。！？；.!?;]$")
@@ -114,6 +116,8 @@ _BOILER_LINE_RES = [re.compile(p) for p in (
     r"Copyright|All Rights Reserved|技术支持\s*[:：]|网站地图",
     r"^(?:浏览次数|阅读次数|点击数|访问量|点击量|浏览量)\s*[:：]",
     r"^Play Video$|^\d{1,2}:\d{2}(?::\d{2})?$|^/\s*\d{1,2}:\d{2}$",
+    r"^(?:点击进入|点击查看|点击阅读|关注公众号|扫码关注|长按识别|欢迎关注|返回首页|返回列表|"
+    r"【?我要打印】?|【?关闭窗口】?|图集|视频|播放|暂停)",
 )]
 
 # Byline fields: label then value, several per line.
@@ -201,7 +205,12 @@ def _is_byline(line: str) -> bool:
         return len(m.group(2)) <= 20
     covered = sum(m.end() - m.start() for m in fields)
     rest = len(line) - covered
-    return rest <= max(12, covered // 2) and not _SENT_END_RE.search(line.rstrip("）)"))
+    no_sentence = not _SENT_END_RE.search(line.rstrip("）)")) and "，" not in line
+    if rest <= max(12, covered // 2) and no_sentence:
+        return True
+    # "中青报·中青网记者 魏其濛 来源：中国青年报": a short line ending in a source field.
+    strong = labels & (_SOURCE_LABELS | {"发布时间", "发布日期", "发表时间", "作者", "责任编辑"})
+    return bool(strong) and len(line) <= 60 and no_sentence
 
 
 def read_byline(line: str, meta: dict[str, str]) -> None:
@@ -211,7 +220,10 @@ def read_byline(line: str, meta: dict[str, str]) -> None:
         if not value:
             continue
         if label in _SOURCE_LABELS and "source" not in meta:
-            meta["source"] = value[:80]
+            value = _DATE_RE.split(value, maxsplit=1)[0].strip(" ：:|｜") if _DATE_RE.search(
+                value) else value
+            if value:
+                meta["source"] = value[:80]
         elif label in _DATE_LABELS and "byline_date" not in meta:
             d = _DATE_RE.search(value)
             if d:
@@ -311,8 +323,8 @@ def _clean_html_flat(html: str) -> CleanedPage:
 # --------------------------------------------------------------------------- HTML pipeline
 
 
-_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False,
-                               recover=True)
+class _TooDeep(ValueError):
+    """libxml2 stopped at its nesting limit (256): the tree is missing text."""
 
 
 def _parse(html: str) -> etree._Element | None:
@@ -322,10 +334,14 @@ def _parse(html: str) -> etree._Element | None:
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)  # str input may not carry an encoding decl
     if not html.strip():
         return None
+    # A parser per call: lxml parsers keep state (error_log) and are not shared safely.
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
     try:
-        root = lxml_html.document_fromstring(html, parser=_PARSER)
+        root = lxml_html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return None
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        raise _TooDeep("nesting deeper than the parser's limit")
     return root
 
 
@@ -352,8 +368,10 @@ def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
     lines = _filter_lines(lines, meta)
     paragraphs = [t for t, _ in lines]
     paragraphs = _drop_author_head(paragraphs, meta)
-    if title:
-        paragraphs = _with_title(paragraphs, title, heading_el)
+    title_lines = _title_lines(heading_el, title, meta)
+    if title_lines:
+        title = " ".join(title_lines)
+        paragraphs = _with_title(paragraphs, title_lines)
     return CleanedPage(title=title, paragraphs=paragraphs, meta=meta)
 
 
@@ -377,7 +395,7 @@ def _read_head(root: etree._Element, meta: dict[str, str]) -> tuple[str, str | N
             meta["meta_source"] = content
         elif name == "siteidcode":
             meta.setdefault("site_id_code", content)
-        elif name in ("og:url", "url") and content.startswith("http"):
+        elif name in ("og:url", "url") and _is_article_url(content):
             meta.setdefault("canonical", content)
         elif name in _META_TITLE and meta_title is None:
             meta_title = content
@@ -386,10 +404,17 @@ def _read_head(root: etree._Element, meta: dict[str, str]) -> tuple[str, str | N
         elif name in ("sitename", "og:site_name"):
             meta.setdefault("site_name", content)
     for el in root.iter("link"):
-        if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
-            meta["canonical"] = el.get("href").strip()
+        href = (el.get("href") or "").strip()
+        if (el.get("rel") or "").lower() == "canonical" and _is_article_url(href):
+            meta["canonical"] = href
             break
     return doc_title, meta_title
+
+
+def _is_article_url(url: str) -> bool:
+    """An absolute URL with a path: a site's home page is no canonical address of a notice."""
+    m = re.match(r"https?://[^/\s]+(/\S*)?$", url)
+    return bool(m and m.group(1) and m.group(1).strip("/"))
 
 
 def _read_info_table(body: etree._Element, meta: dict[str, str]) -> None:
@@ -416,6 +441,8 @@ def _read_info_table(body: etree._Element, meta: dict[str, str]) -> None:
                 value = normalize_ws(sib.text_content())
         elif not re.search(r"[:：]", text[: len(label) + 2]):
             continue  # "标题党..." — a label word without a colon starts ordinary text
+        # A value runs until the next "标签：" or a wide gap.
+        value = re.split(r"\s{2,}|\s*[\u4e00-\u9fff]{2,6}\s*[:：]", value, maxsplit=1)[0].strip()
         if value and len(value) <= 120 and not _INFO_LABEL_RE.match(value):
             meta.setdefault(f"info_{label}", value)
 
@@ -513,6 +540,8 @@ def _score(body: etree._Element) -> dict[etree._Element, _Stat]:
         if nonlink < 8 or own_link.get(blk, 0) > 0.5 * n:
             continue
         plain = text if not own_link.get(blk) else text  # link text is in `text`, discounted
+        if nonlink < 600 and _FOOTER_RE.search(plain):
+            continue  # a copyright / ICP / contact block, however wordy
         punct = len(_PUNCT_RE.findall(plain))
         para = min(nonlink, 2000) / 12.0 + punct
         if blk.tag not in _NOT_CONTAINER:
@@ -547,10 +576,30 @@ def _pick_container(body: etree._Element,
             continue
         density = st.link / st.total if st.total else 1.0
         final = st.score * (1.0 - density) ** 2 * _bonus(el)
+        attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if attrs and _JUNK_ATTR_RE.search(attrs):
+            final *= 0.3  # footer / comment / share blocks are never the notice
         if final > best_score:
             best, best_score = el, final
     if best is None:
         return None
+    # Known CMS containers first: when one holds real text, trust it over the scorer (a
+    # sidebar of comment snippets can out-score a short notice).
+    known, known_score = None, 0.0
+    for el, st in stats.items():
+        if st.score <= 0 or not isinstance(el.tag, str) or _bonus(el) < 1.6:
+            continue
+        nonlink = st.total - st.link
+        if nonlink < 30 or st.link > 0.3 * st.total:
+            continue
+        if st.score > known_score:
+            known, known_score = el, st.score
+    if known is not None and known is not best:
+        best_st, known_st = stats[best], stats[known]
+        best_text = best_st.total - best_st.link
+        known_text = known_st.total - known_st.link
+        if known_text >= 200 or known_text >= 0.25 * best_text:
+            return known
     return best
 
 
@@ -642,6 +691,10 @@ def _lines(root: etree._Element, max_lines: int = 100_000) -> list[tuple[str, fl
 def _filter_lines(lines: list[tuple[str, float]], meta: dict[str, str]) -> list[tuple[str, float]]:
     kept: list[tuple[str, float]] = []
     for text, link_share in lines:
+        if link_share >= 0.9 and len(text) < 40 and not _ATTACHMENT_RE.search(text):
+            continue  # a lone link ("点击进入…>>", a related headline) inside the body
+        if len(text) <= 3 and not _CJK_RE.search(text):
+            continue  # "+1", "1", "|": widget and pager residue
         if is_boilerplate_line(text):
             if _is_byline(text):
                 read_byline(text, meta)
@@ -658,6 +711,9 @@ def _filter_lines(lines: list[tuple[str, float]], meta: dict[str, str]) -> list[
     return kept
 
 
+_ATTACHMENT_RE = re.compile(r"附件|\.(?:docx?|xlsx?|pdf|wps|zip|rar|ofd|et)\b", re.IGNORECASE)
+
+
 def _pipe_nav(line: str) -> bool:
     """A run of short items separated by | (a menu), without sentence text."""
     parts = [p for p in re.split(r"\s*[|｜]\s*", line) if p]
@@ -667,22 +723,21 @@ def _pipe_nav(line: str) -> bool:
 def _drop_author_head(paragraphs: list[str], meta: dict[str, str]) -> list[str]:
     """Drop an author/byline line printed above the text (本网记者 张三; 中央纪委国家监委网站 李鹃)."""
     source_names = {v for k, v in meta.items() if k in ("source", "site_name") and v}
-    out = list(paragraphs)
-    for _ in range(2):
-        if not out:
-            break
-        first = out[0]
-        if len(first) > 40 or _PUNCT_RE.sub("", first) != first.replace("、", "") and \
-                re.search(r"[。，；！？]", first):
-            break
-        starts_with_source = any(first.startswith(s) and len(first) - len(s) <= 12
-                                 for s in source_names)
-        if starts_with_source or (_AUTHOR_LINE_RE.search(first) and len(first) <= 30
-                                  and not _SENT_END_RE.search(first)):
-            out.pop(0)
+    out: list[str] = []
+    for i, line in enumerate(paragraphs):
+        if i < 4 and is_author_line(line, source_names):
             continue
-        break
+        out.append(line)
     return out
+
+
+def is_author_line(line: str, source_names: Iterable[str] = ()) -> bool:
+    """本刊记者 侯逸宁 / 中央纪委国家监委网站 李鹃 / 文/张三: a byline without a label."""
+    if len(line) > 30 or re.search(r"[。，；！？：:]", line):
+        return False
+    if any(s and line.startswith(s) and 0 < len(line) - len(s) <= 12 for s in source_names):
+        return True
+    return bool(_AUTHOR_LINE_RE.search(line)) and len(line) <= 24
 
 
 # --------------------------------------------------------------------------- title
@@ -770,8 +825,35 @@ def _find_title(body: etree._Element, container: etree._Element, doc_title: str,
     return None, ref or None
 
 
-def _with_title(paragraphs: list[str], title: str, heading_el: etree._Element | None) -> list[str]:
+_TAG_TEXT_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+
+
+def _title_lines(heading_el: etree._Element | None, title: str | None,
+                 meta: dict[str, str]) -> list[str]:
+    """The heading as displayed, one line per block, without author lines.
+
+    Some CMSs store the title HTML-escaped, so `<p><span>标题</span></p>` shows up as text:
+    such tag-like text is removed.
+    """
+    if heading_el is not None:
+        raw = [t for t, _ in _lines(heading_el)]
+    elif title:
+        raw = [title]
+    else:
+        return []
+    source_names = [v for k, v in meta.items() if k in ("source", "site_name") and v]
+    out = []
+    for line in raw:
+        line = normalize_ws(_TAG_TEXT_RE.sub("", line))
+        if not line or is_author_line(line, source_names) or is_boilerplate_line(line):
+            continue
+        out.append(line)
+    return out
+
+
+def _with_title(paragraphs: list[str], title_lines: list[str]) -> list[str]:
     """Make the body start with the displayed title unless it already does."""
+    title = " ".join(title_lines)
     t = _nospace(title)
     if not t:
         return paragraphs
@@ -784,7 +866,7 @@ def _with_title(paragraphs: list[str], title: str, heading_el: etree._Element | 
             break
     # Drop a repeated title line further down the first lines (mobile/PC duplicates).
     rest = [p for i, p in enumerate(paragraphs) if not (i < 3 and _nospace(p) == t)]
-    return [title] + rest
+    return list(title_lines) + rest
 
 
 def iter_clean(pages: Iterable[RawPage]) -> Iterable[CleanedPage]:

@@ -159,7 +159,8 @@ def _quality(text: str) -> float:
     if not text:
         return 0.0
     sample = text[:20000]
-    return (len(_CJK_RE.findall(sample)) - 20 * sample.count("\ufffd")) / len(sample)
+    bad = sample.count("\ufffd") + len(_PUA_RE.findall(sample))
+    return (len(_CJK_RE.findall(sample)) - 20 * bad) / len(sample)
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
@@ -194,6 +195,13 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     text = _strict(data, "utf-8")
     if text is not None:
         return text, "utf-8"
+
+    # UTF-8 with a few bad bytes (a GBK fragment, a cut character) is still UTF-8; a
+    # detector would happily call it gb18030 and turn the whole page into mojibake.
+    lenient = data.decode("utf-8", errors="replace")
+    non_ascii = sum(1 for ch in lenient if ord(ch) > 127)
+    if non_ascii and lenient.count("\ufffd") <= 0.1 * non_ascii:
+        return _utf8_with_gb_fallback(data), "utf-8+gb18030"
 
     detected = _detect(data)
     if detected is not None:
@@ -230,9 +238,13 @@ def _detect(data: bytes) -> tuple[str, str] | None:
         if enc.replace("-", "_") not in {e.replace("-", "_") for e in _PLAUSIBLE}:
             continue
         text = _strict(data, enc)
-        if text is not None:
+        if text is not None and not _PUA_RE.search(text[:50000]):
             return text, enc
     return None
+
+
+# Private-use code points: what GB18030 makes of bytes that are not GB text.
+_PUA_RE = re.compile("[\ue000-\uf8ff]")
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -403,6 +415,10 @@ def iter_warc(path: str | Path) -> Iterator[RawPage | PageError]:
             fh.seek(0)
             for record in ArchiveIterator(fh):
                 n += 1
+                if getattr(record, "format", "warc") != "warc":
+                    # warcio falls back to the old ARC format for anything it cannot read.
+                    yield PageError(f"{path}#record={n}", "not a WARC record (not a WARC file?)")
+                    return
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 content_type = record.http_headers.get_header("Content-Type") or ""
@@ -410,6 +426,12 @@ def iter_warc(path: str | Path) -> Iterator[RawPage | PageError]:
                     continue
                 source = f"{path}#record={n}"
                 data = record.content_stream().read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:
+                    yield PageError(source, f"record over the {MAX_BYTES} byte limit")
+                    continue
+                if _record_cut(record):
+                    yield PageError(source, "corrupt or truncated WARC: record is cut short")
+                    return
                 m = _CT_CHARSET_RE.search(content_type)
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 yield _page_from_bytes(source, data, True, declared=m.group(1) if m else None,
@@ -418,6 +440,48 @@ def iter_warc(path: str | Path) -> Iterator[RawPage | PageError]:
             reason = str(exc) or type(exc).__name__
             yield PageError(f"{path}#record={n + 1}",
                             f"corrupt or truncated WARC, reading stopped: {reason[:200]}")
+            return
+    if n == 0:
+        yield PageError(str(path), "no WARC records found (not a WARC file?)")
+    elif path.name.lower().endswith(".gz") and not _gzip_complete(path):
+        # warcio stops quietly at a cut gzip member; the records after it are lost.
+        yield PageError(f"{path}#record={n + 1}",
+                        "corrupt or truncated WARC: the gzip data ends early")
+
+
+def _record_cut(record: object) -> bool:
+    """True when a WARC record's payload ended before its Content-Length."""
+    raw = getattr(record, "raw_stream", None)
+    try:
+        while raw is not None and raw.read(65536):
+            pass
+    except Exception:
+        return True
+    return bool(getattr(raw, "limit", 0))
+
+
+def _gzip_complete(path: Path) -> bool:
+    """Stream through a multi-member gzip file; True when it ends at a member boundary."""
+    import zlib
+
+    try:
+        with path.open("rb") as fh:
+            d = zlib.decompressobj(31)
+            in_member = False
+            while True:
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    return not in_member
+                while chunk:
+                    in_member = True
+                    d.decompress(chunk, 1 << 20)  # output is discarded; bounded per call
+                    chunk = d.unconsumed_tail
+                    if d.eof:
+                        chunk = d.unused_data + chunk
+                        d = zlib.decompressobj(31)
+                        in_member = False
+    except (OSError, zlib.error):
+        return False
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -1,0 +1,246 @@
+"""indexer/clean.py: containers, each drop/keep rule, meta capture, robustness, real pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.clean import clean_html, clean_page, clean_text, strip_site_suffix
+from indexer.models import RawPage
+
+from tests.conftest import require_shared
+
+P1 = "根据省委统一部署，省委第二巡视组对本区开展了常规巡视，现将整改进展情况予以公布。"
+P2 = "区委成立巡视整改工作领导小组，制定整改方案和整改清单，细化分解具体问题四十项。"
+P3 = "欢迎广大干部群众对巡视整改落实情况进行监督，如有意见建议，请及时向我们反映。"
+
+
+def page(body: str, head: str = "<title>巡视整改进展情况的通报_某某区人民政府</title>") -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+NAV = ('<div class="nav"><a href="/">首页</a><a href="/a">政务公开</a><a href="/b">新闻中心</a>'
+       '<a href="/c">互动交流</a></div><div class="crumb">当前位置：<a href="/">首页</a> &gt; '
+       '<a href="/x">通知公告</a></div>')
+FOOTER = ('<div class="footer"><p>主办单位：某某区人民政府办公室 版权所有</p>'
+          '<p>网站标识码：6101040001 陕ICP备12345678号</p><p><a href="/l">联系我们</a></p></div>')
+
+
+@pytest.mark.parametrize("container", [
+    '<div class="TRS_Editor">{}</div>', '<div id="UCAP-CONTENT">{}</div>',
+    '<div id="zoom">{}</div>', '<div class="article-content">{}</div>',
+    '<div class="pages_content">{}</div>', '<div class="con_text">{}</div>',
+    '<div id="fontzoom">{}</div>', '<div class="view">{}</div>', '<div>{}</div>',
+])
+def test_container_types(container: str):
+    inner = f"<p>{P1}</p><p>{P2}</p><p>{P3}</p>"
+    html = page(NAV + '<h1>巡视整改进展情况的通报</h1>' + container.format(inner) + FOOTER)
+    c = clean_html(html)
+    assert c.title == "巡视整改进展情况的通报"
+    assert c.paragraphs == ["巡视整改进展情况的通报", P1, P2, P3]
+
+
+def test_known_container_beats_a_wordier_sidebar():
+    side = "".join(f"<p>相关评论文章第{i}篇，内容丰富，观点鲜明，值得一读。</p>" for i in range(3))
+    html = page(f'<div class="side">{side}</div><div class="TRS_Editor"><p>{P1}</p></div>')
+    assert P1 in clean_html(html).body
+    assert "相关评论" not in clean_html(html).body
+
+
+def test_br_splits_lines_and_text_directly_in_container():
+    html = page(f'<div id="zoom">　　{P1}<br>{P2}<br/><br>　{P3}&nbsp;</div>')
+    assert clean_html(html).paragraphs[-3:] == [P1, P2, P3]
+
+
+def test_table_rows_become_lines():
+    table = ("<table><tr><td>序号</td><td>问题</td><td>整改情况</td></tr>"
+             "<tr><td>1</td><td>选人用人不规范</td><td>已完成</td></tr></table>")
+    c = clean_html(page(f'<div class="TRS_Editor"><p>{P1}</p>{table}<p>{P2}</p></div>'))
+    assert "序号 问题 整改情况" in c.paragraphs
+    assert "1 选人用人不规范 已完成" in c.paragraphs
+
+
+def test_bylines_dropped_but_read_into_meta():
+    byline = ('<div class="info">来源：莲湖区纪委监委　发布时间：2022-05-06 10:30　'
+              '浏览次数：<span>123</span>　【字体：<a>大</a> <a>中</a> <a>小</a>】</div>')
+    html = page(f'<h1>巡视整改进展情况的通报</h1>{byline}<div class="TRS_Editor"><p>{P1}</p>'
+                f'<p>{P2}</p></div>')
+    c = clean_html(html)
+    assert c.meta["source"] == "莲湖区纪委监委"
+    assert c.meta["byline_date"] == "2022-05-06 10:30"
+    assert "来源" not in c.body and "浏览次数" not in c.body and "字体" not in c.body
+
+
+@pytest.mark.parametrize("junk", [
+    "分享到：微信 微博 QQ空间",
+    "【打印本页】 【关闭窗口】",
+    "责任编辑：张三",
+    "（编辑：李四）",
+    "上一篇：关于做好防汛工作的通知",
+    "下一篇：关于开展安全检查的通知",
+    "网站标识码：6101040001 陕ICP备12345678号",
+    "版权所有：某某区人民政府",
+    "当前位置：首页 > 通知公告",
+])
+def test_boilerplate_lines_dropped(junk: str):
+    html = page(f'<div class="TRS_Editor"><p>{P1}</p><p>{junk}</p><p>{P2}</p></div>')
+    c = clean_html(html)
+    assert junk not in c.body
+    assert P1 in c.body and P2 in c.body
+
+
+def test_related_links_and_trailing_link_lists_dropped():
+    links = "".join(f'<li><a href="/n{i}">关于第{i}批巡察反馈情况的通报</a></li>' for i in range(5))
+    html = page(f'<div class="content"><p>{P1}</p><p>{P2}</p><p>中共某某区委</p>'
+                f'<p>2022年5月6日</p><div class="xg"><h3>相关新闻</h3><ul>{links}</ul></div></div>')
+    c = clean_html(html)
+    assert c.paragraphs[-2:] == ["中共某某区委", "2022年5月6日"]
+    assert "第3批" not in c.body
+
+
+def test_hidden_blocks_dropped():
+    hidden = ('<div style="display: none">隐藏的文字不应出现</div><script>var a="脚本文字";</script>'
+              '<style>.x{}</style><noscript>请启用脚本</noscript><template><p>模板文字</p></template>'
+              '<span aria-hidden="true">图标文字</span>')
+    c = clean_html(page(f'<div class="TRS_Editor"><p>{P1}</p>{hidden}<p>{P2}</p></div>'))
+    for word in ("隐藏", "脚本", "模板", "图标"):
+        assert word not in c.body
+    assert c.paragraphs[-2:] == [P1, P2]
+
+
+def test_author_line_above_text_dropped():
+    html = page(f'<h1>巡视整改进展情况的通报</h1><div class="content"><p>本报记者 张三</p>'
+                f'<p>{P1}</p><p>{P2}</p></div>')
+    assert clean_html(html).paragraphs == ["巡视整改进展情况的通报", P1, P2]
+
+
+def test_meta_tags_and_info_table():
+    head = ('<title>关于开展巡察工作的公告-某某县人民政府</title>'
+            '<meta name="PubDate" content="2023-04-01 09:00">'
+            '<meta name="ContentSource" content="县委巡察办">'
+            '<meta name="SiteIDCode" content="5101230001">'
+            '<link rel="canonical" href="http://www.x.gov.cn/art/2023/4/1/art_1_2.html">')
+    info = ('<table class="xxgk"><tr><td>索引号：</td><td>001-2023-0042</td>'
+            '<td>发文机关：</td><td>某某县人民政府办公室</td></tr>'
+            '<tr><td>成文日期：</td><td>2023年03月30日</td><td>文号：</td><td>某府办发〔2023〕5号</td>'
+            '</tr></table>')
+    c = clean_html(page(info + f'<div class="TRS_Editor"><p>{P1}</p><p>{P2}</p></div>', head))
+    assert c.meta["pubdate"] == "2023-04-01 09:00"
+    assert c.meta["source"] == "县委巡察办"
+    assert c.meta["site_id_code"] == "5101230001"
+    assert c.meta["canonical"] == "http://www.x.gov.cn/art/2023/4/1/art_1_2.html"
+    assert c.meta["info_索引号"] == "001-2023-0042"
+    assert c.meta["info_发文机关"] == "某某县人民政府办公室"
+    assert c.meta["info_成文日期"] == "2023年03月30日"
+    assert c.meta["info_文号"] == "某府办发〔2023〕5号"
+    assert c.title == "关于开展巡察工作的公告"
+    assert c.paragraphs[0] == "关于开展巡察工作的公告"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("中央纪委国家监委公开通报典型问题————头条——中央纪委国家监委网站", "中央纪委国家监委公开通报典型问题"),
+    ("1-10月德清县固定资产投资结构趋稳趋优", "1-10月德清县固定资产投资结构趋稳趋优"),
+    ("关于巡察的公告_通知公告_某某市人民政府", "关于巡察的公告"),
+    ("关于巡察的公告 | 某某网", "关于巡察的公告"),
+])
+def test_strip_site_suffix(raw: str, expected: str):
+    assert strip_site_suffix(raw) == expected
+
+
+def test_escaped_markup_in_title_is_removed():
+    html = page('<h2 class="tit">&lt;p&gt;&lt;span style="x"&gt;巡视整改进展情况的通报&lt;/span&gt;&lt;/p&gt;'
+                f'</h2><div class="content"><p>{P1}</p></div>', "<title>x</title>")
+    assert clean_html(html).title == "巡视整改进展情况的通报"
+
+
+def test_two_html_roots_and_text_outside_body():
+    html = ("<html><head><title>决议</title></head><body><div>站点导航</div></body></html>"
+            f'<div class="pages_content" id="UCAP-CONTENT"><p>{P1}</p><p>{P2}</p></div>'
+            "</body></html>")
+    c = clean_html(html)
+    assert P1 in c.body and P2 in c.body
+
+
+def test_deep_nesting_does_not_raise():
+    depth = 10_000
+    html = "<html><body>" + "<div>" * depth + f"<p>{P1}</p>" + "</div>" * depth + "</body></html>"
+    c = clean_html(html)
+    assert P1 in c.body
+
+
+def test_empty_and_junk_html():
+    assert clean_html("").paragraphs == []
+    assert clean_html("<html></html>").paragraphs == []
+    c = clean_html("<<<>>> &&& <p")
+    assert isinstance(c.paragraphs, list)
+
+
+def test_huge_page_is_bounded():
+    html = page(f'<div class="TRS_Editor"><p>{P1}</p></div>' + "<p>填充文字。</p>" * 200_000)
+    c = clean_html(html)
+    assert P1 in c.body
+
+
+def test_whitespace_normalised_characters_kept():
+    html = page(f'<div id="zoom"><p>　　第一条\u3000\u3000为了　规范&nbsp;&nbsp;管理，ＡＢＣ１２３。</p></div>')
+    assert clean_html(html).paragraphs[-1] == "第一条 为了 规范 管理，ＡＢＣ１２３。"
+
+
+# --------------------------------------------------------------------------- plain text
+
+
+def test_clean_text_rules():
+    text = ("关于巡视整改进展情况的通报\n\n　　" + P1 + "\n来源：区纪委监委 发布时间：2022-05-06\n"
+            + P2 + "\n分享到：微信\n上一篇：某某通知\n中共某某区委\n2022年5月6日\n")
+    c = clean_text(text)
+    assert c.title == "关于巡视整改进展情况的通报"
+    assert c.paragraphs == ["关于巡视整改进展情况的通报", P1, P2, "中共某某区委", "2022年5月6日"]
+    assert c.meta["source"] == "区纪委监委"
+
+
+def test_clean_text_no_heading():
+    assert clean_text(P1 + "\n" + P2).title is None
+
+
+def test_seed_tail_removed_signature_kept():
+    path = require_shared("seeds", "000_adc2271a027bd8df.txt")
+    c = clean_page(RawPage(source=str(path), content=path.read_text(encoding="utf-8"),
+                           is_html=False))
+    assert c.paragraphs[-2:] == ["中共西安市莲湖区委", "2022年5月6日"]
+    for headline in ("勐腊", "丽江", "洛阳市", "小金库", "门头沟", "济南"):
+        assert headline not in c.body
+    assert "|" not in c.body
+    assert c.title is None  # the seed starts with a sentence, not a heading
+
+
+def test_hints_title_wins():
+    c = clean_page(RawPage(source="x#line=1", content=P1, is_html=False,
+                           hints={"title": "给定标题"}))
+    assert c.title == "给定标题"
+
+
+# --------------------------------------------------------------------------- real pages
+
+
+def test_real_pages_have_body_and_no_junk():
+    folder = require_shared("corpus", "html")
+    junk = ("ICP备", "版权所有", "分享到", "上一篇", "下一篇", "责任编辑", "当前位置", "网站标识码")
+    for path in sorted(folder.glob("*.html")):
+        from indexer.sources import read_file
+        (raw,) = read_file(path)
+        c = clean_page(raw)
+        assert len(c.body) >= 100, path.name
+        assert c.title, path.name
+        for word in junk:
+            assert word not in c.body, (path.name, word)
+
+
+def test_gold_pages_titles_match():
+    folder = require_shared("corpus", "gold")
+    from indexer.evaluate import same_text
+    from indexer.sources import read_file
+    for gold_path in sorted(folder.glob("*.gold.json")):
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        (raw,) = read_file(folder / gold["source_file"])
+        assert same_text(clean_page(raw).title, gold["title"]), gold_path.name
