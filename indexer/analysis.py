@@ -1,0 +1,142 @@
+"""Text normalisation and gram analysis, shared by the index and the query side.
+
+The archive promises that a query of Chinese characters finds exactly the notices whose
+text contains it, as a substring scan would. Word segmenters cannot keep that promise
+(they index only their own splits), so the index is built from characters instead:
+
+* every text is normalised the same way (NFKC, so full-width and half-width forms agree;
+  case-folding for Latin letters; traditional characters mapped one-to-one to simplified
+  ones, so 巡視整改 finds 巡视整改);
+* runs of CJK characters are indexed as position-free unigrams and bigrams, runs of other
+  letters and digits as whole words;
+* a query string becomes the set of grams it must contain (a candidate filter that never
+  misses) and, unless it is a single gram or word, is then verified as a literal substring
+  of the stored normalised text (so there is no false hit either).
+
+This module must stay importable at `indexer.analysis` (Whoosh pickles the schema, which
+refers to the field type defined next to it in `indexer.schema`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# CJK ideographs (basic, extension A, compatibility, extensions B+), 〇, kana and hangul.
+_CJK_CLASS = (
+    "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+    "\U00020000-\U0003134f"
+)
+CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+# Letters and digits that are not CJK (\w minus underscore minus the CJK class).
+WORD_RUN = re.compile(f"[^\\W_{_CJK_CLASS}]+")
+TOKEN = re.compile(f"(?P<cjk>[{_CJK_CLASS}]+)|(?P<word>[^\\W_{_CJK_CLASS}]+)")
+
+# How many characters a single CJK index term spans at most. Queries of up to this many
+# CJK characters are answered from one posting list with no verification.
+MAX_GRAM = 2
+
+
+@functools.lru_cache(maxsize=1)
+def t2s_table() -> dict[int, str]:
+    """Traditional -> simplified one-to-one character table (see data/T2S_SOURCE.md).
+
+    One-to-one so that normalisation never changes the length of a CJK run: snippets map
+    matches back to the original text character by character.
+    """
+    table: dict[int, str] = {}
+    path = DATA_DIR / "t2s.tsv"
+    if not path.exists():
+        return table
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        trad, _, simp = line.partition("\t")
+        if len(trad) == 1 and len(simp) == 1 and trad != simp:
+            table[ord(trad)] = simp
+    return table
+
+
+def normalize(text: str) -> str:
+    """The one normalisation used for indexing, verification and queries."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    table = t2s_table()
+    return text.translate(table) if table else text
+
+
+@functools.lru_cache(maxsize=4096)
+def normalize_char(ch: str) -> str:
+    """Per-character normalisation, for mapping match offsets back to the original text."""
+    return normalize(ch)
+
+
+def index_terms(normalized: str) -> Counter[str]:
+    """Counts of the index terms of an already normalised text.
+
+    CJK runs give every character and every adjacent pair; other letter/digit runs give
+    the whole word. No positions are kept: phrase checks happen on the stored text.
+    """
+    counts: Counter[str] = Counter()
+    update = counts.update
+    for run in CJK_RUN.findall(normalized):
+        update(run)
+        if len(run) > 1:
+            update([run[i : i + 2] for i in range(len(run) - 1)])
+    update(WORD_RUN.findall(normalized))
+    return counts
+
+
+def required_terms(normalized: str) -> tuple[list[str], bool]:
+    """The index terms a text must contain to contain `normalized`, and whether having
+    them is already proof (True for a single CJK gram or a single whole word).
+
+    For a longer CJK run, every distinct bigram is required: the intersection is then
+    small and the substring verification that follows has little to read.
+    """
+    terms: list[str] = []
+    pieces = 0
+    for m in TOKEN.finditer(normalized):
+        pieces += 1
+        if m.group("cjk"):
+            run = m.group("cjk")
+            if len(run) <= MAX_GRAM:
+                terms.append(run)
+            else:
+                terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            terms.append(m.group("word"))
+    unique = list(dict.fromkeys(terms))
+    exact = pieces == 1 and len(unique) == 1 and (
+        len(normalized) <= MAX_GRAM or WORD_RUN.fullmatch(normalized) is not None
+    )
+    return unique, exact
+
+
+def has_searchable(normalized: str) -> bool:
+    """True when a string holds at least one indexable character or word."""
+    return TOKEN.search(normalized) is not None
+
+
+def word_boundary_pattern(normalized: str) -> re.Pattern[bytes]:
+    """A byte pattern matching `normalized` literally, as whole words at ASCII edges.
+
+    "ab" must not match inside "abc": a literal that starts or ends with an ASCII
+    letter/digit needs a boundary there; a CJK edge needs none (no word spaces).
+    """
+    body = re.escape(normalized.encode("utf-8"))
+    pre = rb"(?<![0-9a-z])" if normalized[:1].isascii() and normalized[:1].isalnum() else b""
+    post = rb"(?![0-9a-z])" if normalized[-1:].isascii() and normalized[-1:].isalnum() else b""
+    return re.compile(pre + body + post)
+
+
+def needs_boundaries(normalized: str) -> bool:
+    """True when a literal needs whole-word checks (it starts or ends with ASCII alnum)."""
+    return bool(normalized) and (
+        (normalized[0].isascii() and normalized[0].isalnum())
+        or (normalized[-1].isascii() and normalized[-1].isalnum())
+    )

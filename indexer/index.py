@@ -1,0 +1,430 @@
+"""Build and update the index: Notice -> Whoosh documents, incrementally, one writer.
+
+Invariants (each has a test in tests/test_index.py):
+* only `build` writes, under an exclusive lock held for the whole run;
+* documents are committed in batches, so a crash loses at most the current batch and a
+  rerun redoes only that (a file counts as done once its last notice is committed);
+* an unchanged file is skipped without being read; a changed page replaces its old
+  version (same id, never a duplicate); `prune` drops notices whose file is gone;
+* a bad page or file is reported with its reason and skipped; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer import regions, whooshlib
+from indexer.analysis import index_terms, normalize
+from indexer.models import Notice, PageError
+from indexer.schema import SCHEMA_VERSION, build_schema
+
+SUFFIXES = (".html", ".htm", ".shtml", ".txt", ".jsonl", ".warc", ".warc.gz")
+VERSION_FILE = "ARCHIVE_VERSION"
+LOCK_FILE = "BUILD.lock"
+SEP = whooshlib.SEP
+
+# Positions of the values in a document's `rec` column (see record_of()).
+REC_ID, REC_DATE, REC_REGION, REC_TYPE, REC_FILE, REC_FILESIG, REC_HASH = range(7)
+
+
+class BuildError(Exception):
+    """A build that cannot start (locked index, incompatible index, bad path)."""
+
+
+@dataclass
+class BuildReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    duplicates: int = 0
+    files_seen: int = 0
+    files_skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    bytes_read: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "duplicates": self.duplicates,
+            "files_seen": self.files_seen,
+            "files_skipped_unchanged": self.files_skipped,
+            "failed": [{"source": s, "reason": r} for s, r in self.failed],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# -- locking -------------------------------------------------------------------------
+
+
+class BuildLock:
+    """An exclusive flock on index/BUILD.lock, released by the kernel if the build dies,
+    so a killed build never leaves a stale lock behind."""
+
+    def __init__(self, index_dir: Path, timeout: float = 0.0):
+        self.path = index_dir / LOCK_FILE
+        self.timeout = timeout
+        self.fd: int | None = None
+
+    def __enter__(self) -> "BuildLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise BuildError(
+                        f"another build is writing to {self.path.parent} "
+                        "(wait for it to finish, or pass --wait SECONDS)"
+                    ) from None
+                time.sleep(0.2)
+        self.fd = fd
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+# -- files ---------------------------------------------------------------------------
+
+
+def has_supported_suffix(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(s) for s in SUFFIXES)
+
+
+def display_path(path: Path) -> str:
+    """The path as users see it: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Supported files under the given files/folders, sorted, each named once."""
+    found: dict[str, None] = {}
+    missing: list[tuple[str, str]] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                if sub.is_file() and has_supported_suffix(sub) and not sub.name.startswith("."):
+                    found[display_path(sub)] = None
+        elif path.is_file():
+            found[display_path(path)] = None
+        else:
+            missing.append((str(p), "no such file or folder"))
+    return list(found), missing
+
+
+def file_signature(path: str) -> str:
+    st = os.stat(path)
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+# -- documents -----------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """A notice plus the analysis done in a worker process, ready for the writer."""
+
+    notice: Notice
+    terms: dict[str, int]
+    vtext: bytes
+    content_hash: str
+
+
+def prepare(notice: Notice) -> Prepared:
+    ntitle = normalize(notice.title or "")
+    nbody = normalize(notice.body or "")
+    nissuer = normalize(notice.issuer or "")
+    blob = f"{ntitle}\x01{nbody}\x01{nissuer}"
+    terms = index_terms(f"{ntitle}\n{nbody}\n{nissuer}")
+    return Prepared(notice, dict(terms), blob.encode("utf-8", "replace"), notice.content_hash)
+
+
+def process_file(path: str) -> tuple[str, list[Prepared | PageError]]:
+    """Read, clean and analyse every page of one file (runs in a worker process)."""
+    from indexer.pipeline import process_page
+    from indexer.sources import iter_pages
+
+    out: list[Prepared | PageError] = []
+    try:
+        for item in iter_pages([path]):
+            if isinstance(item, PageError):
+                out.append(item)
+                continue
+            try:
+                out.append(prepare(process_page(item)))
+            except PageError as exc:
+                out.append(exc)
+            except RecursionError:
+                out.append(PageError(item.source, "page is nested too deeply to parse"))
+            except Exception as exc:  # one broken page must not stop the batch
+                out.append(PageError(item.source, f"{type(exc).__name__}: {exc}"))
+    except Exception as exc:
+        out.append(PageError(path, f"cannot read file: {type(exc).__name__}: {exc}"))
+    return path, out
+
+
+def record_of(p: Prepared, source_file: str, filesig: str) -> bytes:
+    n = p.notice
+    values = [n.id, n.date or "", n.region_code or "", n.doc_type or "", source_file, filesig, p.content_hash]
+    return SEP.join(v.replace(SEP, " ") for v in values).encode("utf-8")
+
+
+def document_fields(p: Prepared, source_file: str, filesig: str) -> dict[str, Any]:
+    n = p.notice
+    codes = regions.ancestors(n.region_code) if n.region_code else []
+    return {
+        "id": n.id,
+        "grams": p.terms,
+        "region": " ".join(codes) if codes else None,
+        "doc_type": n.doc_type or None,
+        "year": n.date[:4] if n.date else None,
+        "source_file": source_file,
+        "vtext": p.vtext,
+        "rec": record_of(p, source_file, filesig),
+        "title": n.title,
+        "body": n.body,
+        "date": n.date,
+        "issuer": n.issuer,
+        "province": n.province,
+        "city": n.city,
+        "district": n.district,
+        "region_code": n.region_code,
+        "doc_number": n.doc_number,
+        "url": n.url,
+        "source": n.source,
+        "content_hash": p.content_hash,
+    }
+
+
+# -- the index directory ---------------------------------------------------------------
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("INDEX_DIR") or "index")
+
+
+def open_or_create(index_dir: Path, rebuild: bool = False) -> Any:
+    version_path = index_dir / VERSION_FILE
+    if rebuild and index_dir.exists():
+        for child in index_dir.iterdir():
+            if child.name in (LOCK_FILE, ".gitkeep"):
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    if whooshlib.exists(index_dir):
+        found = version_path.read_text().strip() if version_path.exists() else "?"
+        if found != SCHEMA_VERSION:
+            raise BuildError(
+                f"{index_dir} was built by another version of the archive (format {found}, "
+                f"this is {SCHEMA_VERSION}); rebuild it with --rebuild"
+            )
+        return whooshlib.open_index(index_dir)
+    ix = whooshlib.create(index_dir, build_schema())
+    version_path.write_text(SCHEMA_VERSION + "\n")
+    return ix
+
+
+def existing_state(index_dir: Path) -> tuple[dict[str, tuple[str, str]], dict[str, set[str]], dict[str, str]]:
+    """(id -> (content hash, source file), file -> ids, file -> signature when complete)."""
+    by_id: dict[str, tuple[str, str]] = {}
+    by_file: dict[str, set[str]] = {}
+    file_sig: dict[str, str] = {}
+    snap = whooshlib.Snapshot(index_dir)
+    try:
+        for _docnum, rec in snap.iter_records():
+            if len(rec) < 7:
+                continue
+            by_id[rec[REC_ID]] = (rec[REC_HASH], rec[REC_FILE])
+            by_file.setdefault(rec[REC_FILE], set()).add(rec[REC_ID])
+            if rec[REC_FILESIG]:
+                file_sig[rec[REC_FILE]] = rec[REC_FILESIG]
+    finally:
+        snap.close()
+    return by_id, by_file, file_sig
+
+
+# -- build -----------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, enabled: bool | None = None):
+        self.total = total
+        self.done = 0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.start = time.monotonic()
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        width = 30
+        frac = self.done / self.total if self.total else 1.0
+        bar = "#" * int(frac * width)
+        rate = self.done / max(time.monotonic() - self.start, 1e-6)
+        sys.stderr.write(f"\r[{bar:<{width}}] {self.done}/{self.total} files  {rate:.0f}/s ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _results(files: list[str], workers: int) -> Iterator[tuple[str, list[Prepared | PageError]]]:
+    if workers <= 1 or len(files) < 8:
+        for f in files:
+            yield process_file(f)
+        return
+    ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
+    with ctx.Pool(workers, maxtasksperchild=2000) as pool:
+        yield from pool.imap(process_file, files, chunksize=4)
+
+
+def build(
+    paths: Iterable[str | os.PathLike[str]],
+    index_dir: str | os.PathLike[str] | None = None,
+    *,
+    prune: bool = False,
+    rebuild: bool = False,
+    batch_size: int = 2000,
+    workers: int | None = None,
+    wait: float = 0.0,
+    progress: bool | None = None,
+    on_commit: Callable[[int], None] | None = None,
+) -> BuildReport:
+    """Index the given files/folders into `index_dir` and return what happened."""
+    t0 = time.monotonic()
+    index_dir = Path(index_dir) if index_dir else default_index_dir()
+    report = BuildReport()
+    files, missing = discover(paths)
+    report.failed.extend(missing)
+    if workers is None:
+        workers = max(1, min(4, os.cpu_count() or 1))
+
+    with BuildLock(index_dir, timeout=wait):
+        ix = open_or_create(index_dir, rebuild=rebuild)
+        by_id, by_file, file_sig = existing_state(index_dir)
+        todo: list[str] = []
+        for f in files:
+            try:
+                sig = file_signature(f)
+            except OSError as exc:
+                report.failed.append((f, f"cannot read: {exc.strerror}"))
+                continue
+            if file_sig.get(f) == sig:
+                report.files_skipped += 1
+                report.unchanged += len(by_file.get(f, ()))
+            else:
+                todo.append(f)
+        report.files_seen = len(files)
+
+        writer_box: list[Any] = [None]
+        pending = 0
+        commits = 0
+
+        def w() -> Any:
+            if writer_box[0] is None:
+                writer_box[0] = whooshlib.writer(ix)
+            return writer_box[0]
+
+        def flush() -> None:
+            nonlocal pending, commits
+            if writer_box[0] is not None:
+                whooshlib.commit(writer_box[0])
+                writer_box[0] = None
+                commits += 1
+                if on_commit:
+                    on_commit(commits)
+            pending = 0
+
+        seen_this_run: dict[str, str] = {}
+        bar = Progress(len(todo), progress)
+        try:
+            for path, items in _results(todo, workers):
+                sig = file_signature(path) if os.path.exists(path) else ""
+                ids_here: set[str] = set()
+                good = [i for i in items if isinstance(i, Prepared)]
+                for item in items:
+                    if isinstance(item, PageError):
+                        report.failed.append((item.source, item.reason))
+                for k, prep in enumerate(good):
+                    n = prep.notice
+                    if n.id in seen_this_run and seen_this_run[n.id] != n.source:
+                        report.duplicates += 1
+                        continue
+                    seen_this_run[n.id] = n.source
+                    ids_here.add(n.id)
+                    # The file's signature goes on its last notice only: a file counts
+                    # as done once that notice is committed (batches commit in order).
+                    filesig = sig if k == len(good) - 1 else ""
+                    old = by_id.get(n.id)
+                    if old is not None:
+                        w().delete_by_term("id", n.id)
+                        if old[0] == prep.content_hash:
+                            report.unchanged += 1
+                        else:
+                            report.updated += 1
+                    else:
+                        report.added += 1
+                    w().add_document(**{k2: v for k2, v in document_fields(prep, path, filesig).items() if v is not None})
+                    by_id[n.id] = (prep.content_hash, path)
+                    pending += 1
+                    if pending >= batch_size:
+                        flush()
+                # Notices that this file held before but no longer does.
+                for stale in by_file.get(path, set()) - ids_here:
+                    if by_id.get(stale, ("", ""))[1] == path:
+                        w().delete_by_term("id", stale)
+                        by_id.pop(stale, None)
+                        report.deleted += 1
+                        pending += 1
+                bar.step()
+            if prune:
+                for f, ids in by_file.items():
+                    if not os.path.exists(f):
+                        for doc_id in ids:
+                            if by_id.get(doc_id, ("", ""))[1] == f:
+                                w().delete_by_term("id", doc_id)
+                                report.deleted += 1
+                                pending += 1
+            flush()
+        except BaseException:
+            if writer_box[0] is not None:
+                writer_box[0].cancel()
+            raise
+        finally:
+            bar.close()
+    report.seconds = time.monotonic() - t0
+    return report

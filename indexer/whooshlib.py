@@ -1,0 +1,211 @@
+"""The one module that imports Whoosh (the maintained `whoosh3` fork, pinned exactly).
+
+Everything the archive needs from the library goes through here, so that switching forks
+or versions touches one file. It also holds the few places where the archive reaches past
+Whoosh's public API for speed, each with the reason:
+
+* segments are written non-compound, so a segment's `vtext` column is a plain file that
+  can be memory-mapped and searched with `mmap.find` (C speed, shared page cache) to
+  verify literal matches, instead of copying each document's text into Python;
+* posting lists are read whole as docnum sets, because the archive needs exact totals
+  and facet counts over every hit, not only the top page.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import columns, fields, formats  # noqa: F401  (re-exported for schema.py)
+from whoosh import index as _index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError, LockError  # noqa: F401
+from whoosh.writing import SegmentWriter
+
+INDEX_NAME = "MAIN"
+SEP = "\x1f"  # separates the values of the per-document `rec` column
+
+
+def exists(path: str | os.PathLike[str]) -> bool:
+    """True when `path` holds a Whoosh index."""
+    p = Path(path)
+    return p.is_dir() and _index.exists_in(str(p), indexname=INDEX_NAME)
+
+
+def create(path: str | os.PathLike[str], schema: Any) -> Any:
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return _index.create_in(str(path), schema, indexname=INDEX_NAME)
+
+
+def open_index(path: str | os.PathLike[str]) -> Any:
+    return _index.open_dir(str(path), indexname=INDEX_NAME)
+
+
+def writer(ix: Any, limitmb: int = 256) -> Any:
+    """A segment writer that fails at once if another writer holds Whoosh's lock.
+
+    The build takes its own, longer-lived lock first (index.py), so contention here
+    means something outside the archive is writing.
+    """
+    return SegmentWriter(ix, timeout=5.0, delay=0.1, limitmb=limitmb, compound=False)
+
+
+def merge_small(max_docs: int = 2000):
+    """Merge policy: fold only segments of fewer than `max_docs` live documents.
+
+    Whoosh merges by re-adding every posting in Python; merging large segments would cost
+    more than a whole build, so large segments are left alone.
+    """
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        from whoosh.reading import SegmentReader
+
+        small = [s for s in segments if s.doc_count() < max_docs]
+        if len(small) < 4:
+            return segments
+        keep = [s for s in segments if s.doc_count() >= max_docs]
+        for seg in small:
+            reader = SegmentReader(writer.storage, writer.schema, seg)
+            writer.add_reader(reader)
+            reader.close()
+        return keep
+
+    return policy
+
+
+def commit(w: Any) -> None:
+    w.commit(mergetype=merge_small())
+
+
+@dataclass
+class SegmentView:
+    """One segment of a snapshot: global docnum offset, live docs, text and records."""
+
+    offset: int
+    doccount: int
+    deleted: frozenset[int]
+    text_map: mmap.mmap | None
+    text_offsets: Any
+    text_lengths: Any
+    records: list[list[str]] = field(default_factory=list)
+
+
+class Snapshot:
+    """A read-only view of one committed generation of the index.
+
+    Holds an open Whoosh searcher plus, per segment, the memory-mapped verification text
+    and the per-document records. Creating one costs a read of the `rec` columns; the web
+    app keeps one open and swaps it when the index generation changes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.ix = open_index(self.path)
+        self.searcher = self.ix.searcher()
+        self.reader = self.searcher.reader()
+        self.generation = self.ix.latest_generation()
+        self.segments: list[SegmentView] = []
+        self._files: list[Any] = []
+        self._leaves = list(self.reader.leaf_readers())
+        for sub, offset in self._leaves:
+            self.segments.append(self._load_segment(sub, offset))
+        self.doc_count_all = self.reader.doc_count_all()
+        self.doc_count = self.reader.doc_count()
+
+    def _load_segment(self, sub: Any, offset: int) -> SegmentView:
+        doccount = sub.doc_count_all()
+        deleted = frozenset(sub.deleted_docs()) if sub.has_deletions() else frozenset()
+        recs: list[list[str]] = []
+        if sub.has_column("rec"):
+            for raw in sub.column_reader("rec", column=columns.VarBytesColumn()):
+                recs.append(raw.decode("utf-8").split(SEP) if raw else [])
+        else:
+            recs = [[] for _ in range(doccount)]
+        text_map = None
+        offsets: Any = array("L")
+        lengths: Any = array("L")
+        if sub.has_column("vtext"):
+            creader = sub.column_reader("vtext", column=columns.VarBytesColumn())
+            offsets, lengths = creader._offsets, creader._lengths
+            seg = sub.segment()
+            colfile = self.path / seg.make_filename(".vtext.col")
+            if colfile.exists() and colfile.stat().st_size > 0:
+                fh = open(colfile, "rb")
+                self._files.append(fh)
+                text_map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return SegmentView(offset, doccount, deleted, text_map, offsets, lengths, recs)
+
+    # -- postings ---------------------------------------------------------------------
+
+    def term_docs(self, fieldname: str, term: str) -> set[int]:
+        """Global docnums of live documents holding `term` in `fieldname`."""
+        out: set[int] = set()
+        btext = term.encode("utf-8")
+        for sub, offset in self._leaves:
+            if (fieldname, btext) not in sub:
+                continue
+            ids = sub.postings(fieldname, btext).all_ids()
+            if offset:
+                out.update(offset + i for i in ids)
+            else:
+                out.update(ids)
+        return out
+
+    def term_doc_frequency(self, fieldname: str, term: str) -> int:
+        return self.reader.doc_frequency(fieldname, term.encode("utf-8"))
+
+    def live_docs(self) -> set[int]:
+        out: set[int] = set()
+        for seg in self.segments:
+            rng = range(seg.offset, seg.offset + seg.doccount)
+            if seg.deleted:
+                out.update(d for d in rng if d - seg.offset not in seg.deleted)
+            else:
+                out.update(rng)
+        return out
+
+    def locate(self, docnum: int) -> tuple[SegmentView, int]:
+        """The segment holding a global docnum and the local docnum inside it."""
+        segs = self.segments
+        lo, hi = 0, len(segs) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if segs[mid].offset <= docnum:
+                lo = mid
+            else:
+                hi = mid - 1
+        seg = segs[lo]
+        return seg, docnum - seg.offset
+
+    def record(self, docnum: int) -> list[str]:
+        seg, local = self.locate(docnum)
+        return seg.records[local]
+
+    def iter_records(self) -> Iterable[tuple[int, list[str]]]:
+        for seg in self.segments:
+            for local, rec in enumerate(seg.records):
+                if local not in seg.deleted:
+                    yield seg.offset + local, rec
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        return self.reader.stored_fields(docnum)
+
+    def close(self) -> None:
+        for seg in self.segments:
+            if seg.text_map is not None:
+                seg.text_map.close()
+        for fh in self._files:
+            fh.close()
+        self.searcher.close()
+
+    def is_current(self) -> bool:
+        """False once a build has committed a newer generation."""
+        try:
+            return self.ix.latest_generation() == self.generation
+        except OSError:
+            return True
