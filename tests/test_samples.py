@@ -71,6 +71,25 @@ def _warc_html_records(path: Path) -> list[tuple[str, str, bytes, object]]:
     return out
 
 
+def _warc_numbering() -> str:
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))["conventions"].get("warc_numbering", "html")
+
+
+def _warc_record(path: Path, n: int) -> tuple[str, str, bytes, object]:
+    """The HTML response record a `#record=n` key names, under the manifest's numbering."""
+    if _warc_numbering() == "html":
+        return _warc_html_records(path)[n - 1]
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as fh:
+        for i, rec in enumerate(ArchiveIterator(fh), 1):
+            if i == n:
+                ctype = rec.http_headers.get_header("Content-Type") or ""
+                assert rec.rec_type == "response" and ctype.startswith("text/html")
+                return rec.rec_headers.get_header("WARC-Target-URI"), ctype, rec.content_stream().read(), rec
+    raise IndexError(n)
+
+
 def raw_text(key: str, entry: dict) -> str:
     """The decoded raw content (HTML or text) a manifest key points at, entities unescaped."""
     path, kind, n = _split_key(key)
@@ -80,7 +99,7 @@ def raw_text(key: str, entry: dict) -> str:
         rec = json.loads(path.read_text(encoding="utf-8").splitlines()[n - 1])
         text = rec.get("html") or rec.get("text") or ""
     elif kind == "record":
-        _, ctype, payload, _ = _warc_html_records(path)[n - 1]
+        _, ctype, payload, _ = _warc_record(path, n)
         text = payload.decode(_meta_charset(ctype) or "utf-8")
     else:
         raise AssertionError(f"unknown key fragment in {key}")
@@ -159,7 +178,7 @@ def test_every_key_points_at_existing_record(notices: dict) -> None:
         if kind == "line":
             assert 1 <= n <= len(path.read_text(encoding="utf-8").splitlines()), key
         elif kind == "record":
-            assert 1 <= n <= len(_warc_html_records(path)), key
+            assert _warc_record(path, n)[0] == e["url"], key
 
 
 def test_all_files_are_in_manifest(notices: dict) -> None:
@@ -211,6 +230,7 @@ def test_warc_readable_and_png_ignored(notices: dict) -> None:
     from warcio.archiveiterator import ArchiveIterator
 
     warc_keys = sorted((k for k in notices if "#record=" in k), key=lambda k: _split_key(k)[2])
+    assert _warc_numbering() in ("html", "all")
     path = _split_key(warc_keys[0])[0]
     types = []
     with path.open("rb") as fh:
@@ -227,6 +247,11 @@ def test_warc_readable_and_png_ignored(notices: dict) -> None:
         assert uri == notices[key]["url"], key
         assert MARK_META in payload.decode(_meta_charset(ctype) or "utf-8")
     assert any("gbk" in ctype for _, ctype, _, _ in html_records)
+    # The alternative numbering (all records counted) must point at the same records.
+    with path.open("rb") as fh:
+        uris = [rec.rec_headers.get_header("WARC-Target-URI") for rec in ArchiveIterator(fh)]
+    for key in warc_keys:
+        assert uris[notices[key]["warc_record_all"] - 1] == notices[key]["url"], key
 
 
 def test_jsonl_lines_parse(notices: dict) -> None:
