@@ -282,3 +282,12 @@ def test_seed_document():
     assert out["region_code"] == "610104"
     # the seed has no title line; the type is read from the body when the title says nothing
     assert out["doc_type"] == "巡视整改"
+
+
+def test_dateline_agency_and_relative_source():
+    out = _meta(["新华社乌鲁木齐5月9日电（记者某某）正文。"], meta={"source": "新华网"})
+    assert out["issuer"] == "新华社" and out["region_code"] is None
+    out = _meta(["正文。"], title="1-10月德清县固定资产投资结构趋稳趋优",
+                meta={"source": "省发改委", "site_name": "浙江省发展和改革委员会"})
+    assert out["issuer"] == "浙江省发展和改革委员会"
+    assert (out["province"], out["city"]) == ("浙江省", None)
