@@ -155,6 +155,7 @@ class Prepared:
 
     notice: Notice
     terms: dict[str, int]
+    iterms: dict[str, int]
     vtext: bytes
     content_hash: str
 
@@ -164,8 +165,9 @@ def prepare(notice: Notice) -> Prepared:
     nbody = normalize(notice.body or "")
     nissuer = normalize(notice.issuer or "")
     blob = f"{ntitle}\x01{nbody}\x01{nissuer}"
-    terms = index_terms(f"{ntitle}\n{nbody}\n{nissuer}")
-    return Prepared(notice, dict(terms), blob.encode("utf-8", "replace"), notice.content_hash)
+    terms = index_terms(f"{ntitle}\n{nbody}")
+    iterms = index_terms(nissuer)
+    return Prepared(notice, dict(terms), dict(iterms), blob.encode("utf-8", "replace"), notice.content_hash)
 
 
 def process_file(path: str) -> tuple[str, list[Prepared | PageError]]:
@@ -204,6 +206,7 @@ def document_fields(p: Prepared, source_file: str, filesig: str) -> dict[str, An
     return {
         "id": n.id,
         "grams": p.terms,
+        "igrams": p.iterms or None,
         "region": " ".join(codes) if codes else None,
         "doc_type": n.doc_type or None,
         "year": n.date[:4] if n.date else None,

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from indexer.clean import clean_page
 from indexer.metadata import extract_metadata
-from indexer.models import Notice, PageError, RawPage
+from indexer.analysis import t2s_table
+from indexer.models import CleanedPage, Notice, PageError, RawPage
 
 # Bounds on what one notice may hold, so a hostile page cannot bloat the index or a
 # results page. Real notices are far below these.
@@ -40,13 +41,28 @@ def notice_id(url: str | None, source: str) -> str:
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def _simplified(cleaned: CleanedPage) -> CleanedPage:
+    """A copy with traditional characters mapped to simplified ones, so that metadata
+    rules (region names, document types, signatures) also read traditional-script
+    copies. The mapping is one character to one, so nothing shifts."""
+    table = t2s_table()
+    probe = (cleaned.title or "") + "".join(cleaned.paragraphs[:50])
+    if not table or probe == probe.translate(table):
+        return cleaned
+    return CleanedPage(
+        title=cleaned.title.translate(table) if cleaned.title else cleaned.title,
+        paragraphs=[p.translate(table) for p in cleaned.paragraphs],
+        meta={k: v.translate(table) for k, v in cleaned.meta.items()},
+    )
+
+
 def process_page(page: RawPage) -> Notice:
     """Clean a page and read its metadata; raise PageError when no notice is on it."""
     cleaned = clean_page(page)
     body = cleaned.body.strip()
     if not body:
         raise PageError(page.source, "no notice text found on the page")
-    meta = extract_metadata(page, cleaned)
+    meta = extract_metadata(page, _simplified(cleaned))
     url = page.url or cleaned.meta.get("canonical") or None
     title = meta.get("title") or cleaned.title
     if title:

@@ -30,7 +30,8 @@ class GramField(fields.FieldType):
         super().__init__(formats.Frequency(), analyzer=None, scorable=True, stored=False)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        for term, freq in index_terms(value).items():
+        counts = value if isinstance(value, dict) else index_terms(value)
+        for term, freq in counts.items():
             yield term.encode("utf-8"), freq, float(freq), _pack_freq(freq)
 
     def self_parsing(self) -> bool:
@@ -41,8 +42,10 @@ def build_schema() -> Any:
     """Fields of one notice. Display fields are STORED only: search never parses them."""
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        # title + body + issuer, normalised: the candidate filter for every text query
+        # title + body, normalised: the candidate filter for every text query
         grams=GramField(),
+        # the issuer, normalised: for issuer: queries
+        igrams=GramField(),
         # codes of the region and all its ancestors (610000 610100 610104)
         region=fields.KEYWORD(stored=False),
         doc_type=fields.ID(stored=True),

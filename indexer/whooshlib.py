@@ -122,7 +122,7 @@ class Snapshot:
         deleted = frozenset(sub.deleted_docs()) if sub.has_deletions() else frozenset()
         recs: list[list[str]] = []
         if sub.has_column("rec"):
-            for raw in sub.column_reader("rec", column=columns.VarBytesColumn()):
+            for raw in sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False):
                 recs.append(raw.decode("utf-8").split(SEP) if raw else [])
         else:
             recs = [[] for _ in range(doccount)]
@@ -130,7 +130,7 @@ class Snapshot:
         offsets: Any = array("L")
         lengths: Any = array("L")
         if sub.has_column("vtext"):
-            creader = sub.column_reader("vtext", column=columns.VarBytesColumn())
+            creader = sub.column_reader("vtext", column=columns.VarBytesColumn(), translate=False)
             offsets, lengths = creader._offsets, creader._lengths
             seg = sub.segment()
             colfile = self.path / seg.make_filename(".vtext.col")
