@@ -45,7 +45,14 @@ BODY_MIN, BODY_MAX = 600, 3000
 # How manifest keys number WARC records: "html" counts only HTML response records (the
 # convention asked for in the brief); "all" counts every record, as indexer/sources.py does.
 # Switching is a one-word change here plus a re-run; README and tests follow the manifest.
-WARC_KEY_NUMBERING = "html"
+WARC_KEY_NUMBERING = "all"
+WARC_NUMBERING_TEXT = {
+    "html": "`#record=N` counts only HTML response records (1-based), so the PNG and the "
+            "non-response records have no key.",
+    "all": "`#record=N` is the record's 1-based position counting every record of the file "
+           "(warcinfo and request included), as indexer/sources.py names a WARC RawPage.source; "
+           "only HTML responses have keys (`#record=3` is HTML record 1).",
+}
 
 HEADER_KEYS = {
     "form", "file", "title", "date", "pub_date", "issuer", "province", "city", "district",
@@ -684,7 +691,7 @@ def manifest_entry(src: Src) -> dict:
 
 
 CONVENTIONS = {
-    "keys": "source path relative to the repo root (forward slashes), as the indexer names a RawPage.source when run from the repo root; JSON-lines records add '#line=N' (1-based physical line); WARC records add '#record=N' where N counts only HTML response records (1-based), skipping warcinfo, request and non-HTML (image/png) response records",
+    "keys": "source path relative to the repo root (forward slashes), as the indexer names a RawPage.source when run from the repo root; JSON-lines records add '#line=N' (1-based physical line); WARC records add '#record=N' (see warc_numbering)",
     "date": "ISO date the notice itself carries: its signature/成文日期 date; for news-style items without a signature block (巡察反馈意见) the publication date. pub_date (when present) is the page's publication date and differs from date",
     "issuer": "as printed in the signature block (joint issuers joined by one space) or, without signature, the ContentSource/来源 of the page; traditional-script notices keep traditional script",
     "region": "province/city/district describe the jurisdiction of the issuer (not the units it inspects), in simplified canonical names; region_code is the GB/T 2260 code of the most specific of them; city is the prefecture level (自治州 included), district the county level (区/县/县级市); empty levels are null",
@@ -742,12 +749,11 @@ doc_number, url` (the expected `clean --json` values; `null` when absent), plus
 `must_contain`, `must_not_contain`, `form`, `encoding` (of the bytes), `dirt`, `script`,
 `source_file`, and `pub_date` when the page's publication date differs from `date`.
 
-WARC record numbering: the file holds warcinfo, one request record, 7 HTML responses and one
-`image/png` response (after HTML record 3). `#record=N` counts only the HTML responses, so the
-PNG and the non-response records have no key; every entry also gives the record's `url`
+WARC record numbering (`warc_numbering`: {WARC_KEY_NUMBERING}): the file holds warcinfo, one
+request record, 7 HTML responses and one `image/png` response (after HTML record 3).
+{WARC_NUMBERING_TEXT[WARC_KEY_NUMBERING]} Every entry also gives the record's `url`
 (WARC-Target-URI) for matching that does not depend on counting, and `warc_record_all`, the
-record's 1-based position counting every record (warcinfo and request included), which is
-the numbering indexer/sources.py uses at the time of writing (`#record=3` for HTML record 1).
+record's 1-based position counting every record (warcinfo and request included).
 
 ## Notices ({len(srcs)})
 
@@ -803,7 +809,8 @@ def build(root: Path) -> dict[str, bytes]:
 
     manifest = {
         "version": 1,
-        "conventions": {**CONVENTIONS, "warc_numbering": WARC_KEY_NUMBERING},
+        "conventions": {**CONVENTIONS, "warc_numbering": WARC_KEY_NUMBERING,
+                        "warc_numbering_text": WARC_NUMBERING_TEXT[WARC_KEY_NUMBERING]},
         "notices": {k: manifest_entry(s) for k, s in zip(keys, srcs)},
     }
     outputs["samples/manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
