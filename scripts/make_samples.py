@@ -216,7 +216,35 @@ def out_paragraphs(src: Src) -> list[str]:
     paras = list(src.paragraphs)
     if src.get("sigdate") == "cn" and DATE_LINE.match(paras[-1]):
         paras[-1] = cn_date(src.h["date"])
+    if shows_number_line(src):
+        paras.insert(0, src.h["doc_number"])
     return paras
+
+
+def shows_number_line(src: Src) -> bool:
+    """Official documents print their 发文字号 on a line of its own above the text; the
+    TRS pages carry it in the 信息公开 table instead. Without this line the number the
+    manifest expects would be nowhere on the page."""
+    return bool(src.get("doc_number")) and src.h["form"] not in ("html-trs",) and not (
+        src.name[:2] in ("j3", "w3", "w6"))  # rendered with the TRS template (info table)
+
+
+def shows_pub_date(src: Src) -> bool:
+    """Whether the rendered page states its publication date (meta tag, byline, record
+    field). Scraped text without a byline line only has the signature date."""
+    form = src.h["form"]
+    if form == "text":
+        return src.get("links") == "head"
+    if form == "jsonl-text":
+        return src.name.startswith("j2")
+    return True
+
+
+def expected_date(src: Src) -> str:
+    """The date `clean --json` should give: the page's publication date when the page
+    shows one (what a reader of the archive sees as "published"), else the date the
+    notice itself carries (signature / 成文日期)."""
+    return pub_date(src) if shows_pub_date(src) else src.h["date"]
 
 
 def is_signature(paras: list[str], i: int) -> bool:
@@ -268,7 +296,9 @@ def p_html(src: Src, indent: str = "", style_sig: bool = True) -> str:
     paras = out_paragraphs(src)
     out = []
     for i, p in enumerate(paras):
-        if style_sig and is_signature(paras, i):
+        if i == 0 and shows_number_line(src) and p == src.h["doc_number"]:
+            out.append(f'<p style="text-align: center;">{esc(p)}</p>')
+        elif style_sig and is_signature(paras, i):
             out.append(f'<p style="text-align: right;">{esc(p)}</p>')
         else:
             out.append(f'<p style="text-indent: 2em;">{indent}{esc(p)}</p>')
@@ -536,7 +566,7 @@ def render_text(src: Src) -> str:
         size = "字號：【大 中 小】" if trad else "字号：【大 中 小】"
         lines.append(f"{'來源' if trad else '来源'}：{src.h['issuer']}　{'日期' if trad else '日期'}：{pub_date(src)}　{size}")
         src.must_not.append(size)
-    else:
+    elif src.get("title_line") != "yes":
         src.dirt.append("no title line, half-width punctuation")
     lines += out_paragraphs(src)
     if src.get("links") == "yes":
@@ -561,11 +591,11 @@ def jsonl_record(src: Src) -> dict:
     if src.h["form"] == "jsonl-html":
         inner = {"j1": render_dirty, "j3": render_trs}.get(src.name[:2], render_ucap)(src)
         src.dirt.append("html inside a JSON string; title/date given as record fields")
-        return {"url": src.h["url"], "title": src.h["title"], "date": src.h["date"], "html": inner, "note": NOTE}
+        return {"url": src.h["url"], "title": src.h["title"], "date": pub_date(src), "html": inner, "note": NOTE}
     if src.name.startswith("j2"):
         src.dirt.append("text record with title/date fields")
         text = "\n".join(out_paragraphs(src) + link_lines(src)) + "\n"
-        return {"url": src.h["url"], "title": src.h["title"], "date": src.h["date"], "text": text, "note": NOTE}
+        return {"url": src.h["url"], "title": src.h["title"], "date": pub_date(src), "text": text, "note": NOTE}
     src.dirt.append("text-only record, title is the first line of `text`")
     text = "\n".join([src.h["title"]] + out_paragraphs(src) + link_lines(src)) + "\n"
     rec = {"text": text, "note": NOTE}
@@ -668,7 +698,7 @@ def manifest_entry(src: Src) -> dict:
         "form": src.h["form"],
         "encoding": src.encoding,
         "title": src.get("title") if src.get("title_line") != "no" else None,
-        "date": src.h["date"],
+        "date": expected_date(src),
         "issuer": src.h["issuer"],
         "province": src.get("province"),
         "city": src.get("city"),
@@ -677,14 +707,14 @@ def manifest_entry(src: Src) -> dict:
         "doc_type": src.get("doc_type"),
         "doc_number": src.get("doc_number"),
         "url": src.get("url") if src.h["form"] != "text" else None,
-        "must_contain": src.must_contain,
+        "must_contain": src.must_contain + ([src.h["doc_number"]] if shows_number_line(src) else []),
         "must_not_contain": must_not,
         "dirt": src.dirt,
         "script": "traditional" if src.h["form"] == "html-trad" or "繁體" in src.h["file"] else "simplified",
         "source_file": f"scripts/samples_src/notices/{src.name}.txt",
     }
-    if src.get("pub_date"):
-        e["pub_date"] = src.h["pub_date"]
+    if src.h["date"] != e["date"]:
+        e["signed_date"] = src.h["date"]
     if src.h.get("warc_all_index"):
         e["warc_record_all"] = int(src.h["warc_all_index"])
     return e
@@ -692,7 +722,7 @@ def manifest_entry(src: Src) -> dict:
 
 CONVENTIONS = {
     "keys": "source path relative to the repo root (forward slashes), as the indexer names a RawPage.source when run from the repo root; JSON-lines records add '#line=N' (1-based physical line); WARC records add '#record=N' (see warc_numbering)",
-    "date": "ISO date the notice itself carries: its signature/成文日期 date; for news-style items without a signature block (巡察反馈意见) the publication date. pub_date (when present) is the page's publication date and differs from date",
+    "date": "ISO publication date as the page states it (PubDate meta, 发布时间/发布日期 byline, info table, record field); a page that states none (scraped text without a byline) gives the date the notice carries (signature/成文日期). signed_date (when present) is the signature/成文日期 date and differs from date",
     "issuer": "as printed in the signature block (joint issuers joined by one space) or, without signature, the ContentSource/来源 of the page; traditional-script notices keep traditional script",
     "region": "province/city/district describe the jurisdiction of the issuer (not the units it inspects), in simplified canonical names; region_code is the GB/T 2260 code of the most specific of them; city is the prefecture level (自治州 included), district the county level (区/县/县级市); empty levels are null",
     "doc_type": "one of: 巡视整改进展情况, 巡察整改进展情况, 巡察反馈意见, 巡视公告, 巡察公告, 通知, 公告, 通报, 实施意见, 年度报告",
@@ -747,7 +777,7 @@ into a temporary folder and compares.
 ENTRY fields: `title, date, issuer, province, city, district, region_code, doc_type,
 doc_number, url` (the expected `clean --json` values; `null` when absent), plus
 `must_contain`, `must_not_contain`, `form`, `encoding` (of the bytes), `dirt`, `script`,
-`source_file`, and `pub_date` when the page's publication date differs from `date`.
+`source_file`, and `signed_date` when the signature/成文日期 date differs from `date`.
 
 WARC record numbering (`warc_numbering`: {WARC_KEY_NUMBERING}): the file holds warcinfo, one
 request record, 7 HTML responses and one `image/png` response (after HTML record 3).

@@ -166,8 +166,27 @@ def test_dates_iso_and_fields_present(notices: dict) -> None:
         assert re.fullmatch(r"20\d\d-\d\d-\d\d", e["date"]), key
         for f in ("issuer", "doc_type", "province", "must_contain", "must_not_contain"):
             assert e[f], (key, f)
-        if e.get("pub_date"):
-            assert e["pub_date"] >= e["date"], key
+        if e.get("signed_date"):
+            # a notice is published on or after the day it is signed
+            assert e["signed_date"] <= e["date"], key
+
+
+def _date_forms(iso: str) -> list[str]:
+    y, m, d = (int(x) for x in iso.split("-"))
+    return [iso, f"{y}年{m}月{d}日", f"{y}年{m:02d}月{d:02d}日"]
+
+
+def test_expected_values_are_on_the_page(notices: dict) -> None:
+    """A date or 文号 the manifest expects must be printed somewhere in the raw page (or
+    its record fields), else no extractor could find it and the check tests nothing."""
+    for key, e in notices.items():
+        text = raw_text(key, e)
+        path, kind, n = _split_key(key)
+        if kind == "line":  # a record's own title/date fields are part of what it states
+            text += json.loads(path.read_text(encoding="utf-8").splitlines()[n - 1]).get("date", "")
+        if e["doc_number"]:
+            assert e["doc_number"] in text, (key, e["doc_number"])
+        assert any(f in text for f in _date_forms(e["date"])), (key, e["date"])
 
 
 def test_every_key_points_at_existing_record(notices: dict) -> None:
