@@ -1,0 +1,501 @@
+"""Web front end: a Flask app factory over `indexer.search` (which knows nothing of Flask).
+
+Routes are thin on purpose: they turn query parameters into a `SearchRequest`, call the
+`Archive`, and hand plain dicts to Jinja templates (or `jsonify` for the `/api/*` twins).
+Everything the user typed or a scraper fetched is untrusted: templates auto-escape, and the
+only pre-rendered HTML (snippets, highlighted paragraphs from the search layer) goes through
+`marked`, which refuses anything but text and `<mark>` tags.
+
+Served in production by waitress (`python -m indexer serve`); never run in debug mode.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import math
+import os
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
+from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException, NotFound
+
+from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 10
+MAX_Q = 1000            # characters of q the app passes on; the search layer may cut further
+MAX_PARAM = 200         # other parameters are short by nature (names, codes, dates)
+PAGE_WINDOW = 2         # page links shown on each side of the current page
+DOC_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
+SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page")
+MARK_RE = re.compile(r"</?mark>")
+# Names that carry no information in a place line ("北京市 市辖区 东城区").
+FILLER_PLACES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+HTTP_MESSAGES = {
+    400: ("请求有误", "请求的参数无法识别。"),
+    404: ("页面不存在", "没有找到这个页面或这条公告，它可能已被删除，或链接有误。"),
+    405: ("不支持的请求方式", "这个地址只支持 GET 请求。"),
+    413: ("请求过大", "请求内容过大。"),
+    414: ("地址过长", "请求的地址过长，请减少检索词。"),
+    500: ("服务器出错", "处理请求时出现了意外错误，已记录。请稍后再试。"),
+    503: ("索引不可用", "检索索引暂不可用。"),
+}
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON with `<`, `>` and `&` escaped (\\u003c ...): identical once parsed, but scraped markup
+    can never appear literally in a response body, even if something sniffs it as HTML."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        text = super().dumps(obj, **kwargs)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class ArchiveFlask(Flask):
+    json_provider_class = SafeJSONProvider
+
+
+# -- the factory -------------------------------------------------------------------------
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides defaults (INDEX_DIR, TESTING).
+
+    One `Archive` per app, kept in `app.extensions`: it holds the open index snapshot and the
+    result cache, and is safe to share between waitress threads.
+    """
+    app = ArchiveFlask(__name__)
+    app.config.from_mapping(
+        INDEX_DIR=os.environ.get("INDEX_DIR") or "index",
+        TESTING=False,
+        DEBUG=False,
+    )
+    if config:
+        app.config.update(config)
+    app.config["DEBUG"] = False  # never: the debugger would expose a console
+    app.extensions["archive"] = Archive(app.config["INDEX_DIR"])
+
+    app.jinja_env.filters["marked"] = marked
+    app.jinja_env.filters["place"] = place
+    app.jinja_env.filters["ms"] = format_ms
+    app.jinja_env.globals["search_url"] = search_url
+    app.jinja_env.globals["safe_link"] = safe_link
+
+    app.add_url_rule("/", "search", search_page)
+    app.add_url_rule("/doc/<doc_id>", "doc", doc_page)
+    app.add_url_rule("/api/search", "api_search", api_search)
+    app.add_url_rule("/api/doc/<doc_id>", "api_doc", api_doc)
+
+    app.after_request(add_security_headers)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
+    return app
+
+
+def archive() -> Archive:
+    return current_app.extensions["archive"]
+
+
+# -- parameters --------------------------------------------------------------------------
+
+
+def read_params() -> dict[str, str]:
+    """The search parameters of this request: stripped, non-empty, length-bounded strings."""
+    out: dict[str, str] = {}
+    for key in SEARCH_PARAMS:
+        value = request.args.get(key, "")
+        value = value.strip()
+        if not value:
+            continue
+        out[key] = value[:MAX_Q + 1] if key == "q" else value[:MAX_PARAM]
+    return out
+
+
+def make_request(params: dict[str, str], per_page: int = PER_PAGE) -> tuple[SearchRequest, list[str]]:
+    """Turn raw parameters into a SearchRequest; notes are messages for the user.
+
+    Raises SearchError for parameters the search layer cannot check itself (a page that is
+    not a number); everything else is validated by `indexer.search.validate`.
+    """
+    notes: list[str] = []
+    q = params.get("q", "")
+    if len(q) > MAX_Q:
+        q = q[:MAX_Q]
+        notes.append(f"检索词过长，只使用了前 {MAX_Q} 个字符")
+    raw_page = params.get("page", "1")
+    if not raw_page.isascii() or not raw_page.isdigit() or len(raw_page) > 9:
+        raise SearchError("页码应为大于 0 的整数")
+    req = SearchRequest(
+        q=q,
+        region=params.get("region"),
+        date_from=params.get("from"),
+        date_to=params.get("to"),
+        doc_type=params.get("type"),
+        sort=params.get("sort", "relevance"),
+        page=int(raw_page),
+        per_page=per_page,
+    )
+    return req, notes
+
+
+def run_search(params: dict[str, str], per_page: int = PER_PAGE) -> tuple[dict[str, Any], list[str]]:
+    """Search and return (result dict, messages); raises SearchError / IndexMissing."""
+    req, notes = make_request(params, per_page)
+    res = archive().search(req)
+    if res.total == 0 and req.page > 1:
+        raise SearchError("页码超出范围：共 1 页")
+    data = res.as_dict()
+    return data, notes + list(data.get("messages") or [])
+
+
+def search_url(base: dict[str, str], endpoint: str = "search", **changes: Any) -> str:
+    """URL of a search from `base` parameters with `changes` applied (None removes a key).
+
+    The page is dropped unless given explicitly: changing a filter starts again at page 1.
+    `from_`/`to` are accepted as keyword names for the date parameters.
+    """
+    params = {k: v for k, v in base.items() if k != "page"}
+    for key, value in changes.items():
+        key = key.rstrip("_")
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    if params.get("page") == "1":
+        params.pop("page")
+    if params.get("sort") == "relevance":
+        params.pop("sort")
+    ordered = {k: params[k] for k in SEARCH_PARAMS if k in params}
+    return url_for(endpoint, **ordered)
+
+
+# -- presentation helpers ----------------------------------------------------------------
+
+
+def marked(html: str | None) -> Markup:
+    """Pre-rendered text from the search layer: escaped text plus <mark> tags only.
+
+    The search layer escapes before it adds <mark>; this re-checks that promise so a bug
+    there cannot become script injection here. Anything else is shown as plain text.
+    """
+    html = html or ""
+    rest = MARK_RE.sub("", html)
+    if "<" in rest or ">" in rest or '"' in rest:
+        return escape(MARK_RE.sub("", html))
+    return Markup(html)
+
+
+def place(item: dict[str, Any]) -> str:
+    """Province, city and district joined, without repeating municipality names."""
+    parts: list[str] = []
+    for key in ("province", "city", "district"):
+        name = item.get(key)
+        if name and name not in parts and name not in FILLER_PLACES:
+            parts.append(name)
+    return "".join(parts)
+
+
+def format_ms(value: float | None) -> str:
+    value = float(value or 0)
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def safe_link(url: str | None) -> str | None:
+    """The URL if a browser may follow it from our page (absolute http/https), else None."""
+    if not url or len(url) > 2000:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def region_trail(region: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The current region filter as breadcrumbs (province -> city -> district)."""
+    if not region:
+        return []
+    return [p for p in region.get("path") or [] if p.get("name") not in FILLER_PLACES]
+
+
+def year_range(label: str) -> tuple[str, str] | None:
+    """The date range of a timeline label: 'YYYY' or 'YYYY-MM'."""
+    if re.fullmatch(r"\d{4}", label):
+        return f"{label}-01-01", f"{label}-12-31"
+    m = re.fullmatch(r"(\d{4})-(\d{2})", label)
+    if m:
+        y, mo = int(m.group(1)), int(m.group(2))
+        if 1 <= mo <= 12:
+            last = calendar.monthrange(y, mo)[1]
+            return f"{label}-01", f"{label}-{last:02d}"
+    return None
+
+
+def label_zh(label: str) -> str:
+    if re.fullmatch(r"\d{4}", label):
+        return f"{label} 年"
+    m = re.fullmatch(r"(\d{4})-(\d{2})", label)
+    if m:
+        return f"{m.group(1)} 年 {int(m.group(2))} 月"
+    return label
+
+
+def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any] | None:
+    """Geometry of the inline SVG bar chart (computed here so the template stays simple)."""
+    if not timeline or len(timeline) < 2 and not timeline[0].get("count"):
+        return None
+    n = len(timeline)
+    # Wide enough for readable labels, never wider than the results column.
+    width, height, top, bottom = float(min(720, max(320, n * 44))), 150.0, 18.0, 22.0
+    slot = width / n
+    bar_w = max(2.0, min(48.0, slot * 0.7))
+    peak = max((t["count"] for t in timeline), default=0) or 1
+    chars = max(len(t["label"]) for t in timeline)
+    # Label every k-th bar so labels never overlap (about 7 units per character).
+    step = max(1, math.ceil((chars * 7.0 + 6) / slot))
+    monthly = chars > 4
+    cur = (params.get("from"), params.get("to"))
+    bars = []
+    for i, t in enumerate(timeline):
+        count = int(t["count"])
+        h = (height - top - bottom) * count / peak
+        if count and h < 2:
+            h = 2.0
+        x = i * slot + (slot - bar_w) / 2
+        rng = year_range(t["label"])
+        href = search_url(params, from_=rng[0], to=rng[1]) if rng and count else None
+        bars.append({
+            "x": round(x, 1),
+            "y": round(height - bottom - h, 1),
+            "w": round(bar_w, 1),
+            "h": round(h, 1),
+            "cx": round(x + bar_w / 2, 1),
+            "count": count,
+            "label": t["label"],
+            "short": t["label"][2:] if monthly else t["label"],
+            "title": f"{label_zh(t['label'])}：{count} 条",
+            "show_label": i % step == 0 or i == n - 1 and (n - 1) % step >= step / 2,
+            "show_count": count > 0 and slot >= 22,
+            "href": href,
+            "current": rng is not None and cur == rng,
+        })
+    summary = "，".join(f"{label_zh(t['label'])} {t['count']} 条" for t in timeline if t["count"])
+    unit = "月" if monthly else "年"
+    return {
+        "width": width,
+        "height": height,
+        "baseline": height - bottom,
+        "bars": bars,
+        "label_y": height - 6,
+        "aria": f"按{unit}份统计的命中数：{summary}",
+        "unit": unit,
+    }
+
+
+def page_window(page: int, pages: int) -> list[int | None]:
+    """Page numbers around the current page, with None for a gap (…)."""
+    wanted = {1, pages} | set(range(max(1, page - PAGE_WINDOW), min(pages, page + PAGE_WINDOW) + 1))
+    out: list[int | None] = []
+    prev = 0
+    for p in sorted(wanted):
+        if p - prev > 1:
+            out.append(None)
+        out.append(p)
+        prev = p
+    return out
+
+
+def active_filters(params: dict[str, str], data: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The filters in force, each with a link that removes it (chips)."""
+    chips: list[dict[str, str]] = []
+    if "region" in params:
+        region = (data or {}).get("region") or {}
+        trail = region_trail(region)
+        name = "".join(p["name"] for p in trail) or params["region"]
+        chips.append({"label": f"地区：{name}", "href": search_url(params, region=None),
+                      "remove": f"移除地区筛选 {name}"})
+    frm, to = params.get("from"), params.get("to")
+    year = frm[:4] if frm and to and frm[:4] == to[:4] and year_range(frm[:4]) == (frm, to) else None
+    if year:
+        chips.append({"label": f"年份：{year}", "href": search_url(params, from_=None, to=None),
+                      "remove": f"移除年份筛选 {year}"})
+    else:
+        if frm:
+            chips.append({"label": f"起始日期：{frm}", "href": search_url(params, from_=None),
+                          "remove": f"移除起始日期 {frm}"})
+        if to:
+            chips.append({"label": f"截止日期：{to}", "href": search_url(params, to=None),
+                          "remove": f"移除截止日期 {to}"})
+    if "type" in params:
+        chips.append({"label": f"文种：{params['type']}", "href": search_url(params, type=None),
+                      "remove": f"移除文种筛选 {params['type']}"})
+    return chips
+
+
+def all_types() -> list[str]:
+    """Document types in the whole index, for the type select (cached by the archive)."""
+    try:
+        res = archive().search(SearchRequest(per_page=1))
+    except SearchError:
+        return []
+    return [t["value"] for t in res.facets.get("type", [])]
+
+
+# -- routes ------------------------------------------------------------------------------
+
+
+def search_page() -> tuple[str, int] | str:
+    """The search page; with no q it lists the newest notices (filters work alone)."""
+    params = read_params()
+    g.params = params
+    data: dict[str, Any] | None = None
+    messages: list[str] = []
+    error: str | None = None
+    status = 200
+    try:
+        data, messages = run_search(params)
+    except IndexMissing as exc:
+        return render_error(503, str(exc) + "。请先运行 python -m indexer build 建立索引。")
+    except SearchError as exc:
+        error, status = str(exc), 400
+    ctx: dict[str, Any] = {
+        "params": params,
+        "data": data,
+        "messages": messages,
+        "error": error,
+        "chips": active_filters(params, data),
+        "types": all_types(),
+        "trail": region_trail(data.get("region") if data else None),
+        "chart": timeline_chart(data["timeline"], params) if data else None,
+        "pages": page_window(data["page"], data["pages"]) if data else [],
+        "api_url": search_url(params, "api_search", page=params.get("page")),
+        "doc_params": {k: v for k, v in params.items()},
+    }
+    return render_template("search.html", **ctx), status
+
+
+def valid_doc_id(doc_id: str) -> bool:
+    return bool(DOC_ID_RE.match(doc_id or ""))
+
+
+def doc_page(doc_id: str) -> tuple[str, int] | str:
+    """One notice, highlighted when reached from a search (?q=...)."""
+    if not valid_doc_id(doc_id):
+        raise NotFound()
+    params = read_params()
+    q = params.get("q", "")[:MAX_Q] or None
+    try:
+        doc = archive().get(doc_id, q=q)
+        if doc is None:
+            raise NotFound()
+        related = archive().same_region(doc_id) if doc.get("region_code") else []
+        region_info = None
+        if doc.get("region_code"):
+            res = archive().search(SearchRequest(region=doc["region_code"], sort="date", per_page=1))
+            region_info = {"trail": region_trail(res.region), "total": res.total,
+                           "code": doc["region_code"]}
+    except IndexMissing as exc:
+        return render_error(503, str(exc) + "。请先运行 python -m indexer build 建立索引。")
+    paragraphs = list(doc.get("paragraphs_html") or [])
+    # The cleaned body often starts with the title line; the page already shows it as <h1>.
+    if paragraphs and doc.get("title") and MARK_RE.sub("", paragraphs[0]) == MARK_RE.sub("", doc.get("title_html") or ""):
+        paragraphs = paragraphs[1:]
+    back = search_url(params, page=params.get("page")) if params else None
+    return render_template(
+        "doc.html",
+        doc=doc,
+        paragraphs=paragraphs,
+        related=related,
+        region_info=region_info,
+        params=params,
+        back=back,
+        link=safe_link(doc.get("url")),
+    )
+
+
+def api_search() -> Response | tuple[Response, int]:
+    """JSON twin of the search page."""
+    params = read_params()
+    try:
+        data, messages = run_search(params)
+    except IndexMissing as exc:
+        return jsonify({"error": str(exc)}), 503
+    except SearchError as exc:
+        return jsonify({"error": str(exc)}), 400
+    data["messages"] = messages
+    return jsonify(data)
+
+
+def api_doc(doc_id: str) -> Response | tuple[Response, int]:
+    """One notice as JSON, with its full cleaned text."""
+    if not valid_doc_id(doc_id):
+        return jsonify({"error": "未找到该公告"}), 404
+    try:
+        doc = archive().get(doc_id)
+    except IndexMissing as exc:
+        return jsonify({"error": str(exc)}), 503
+    if doc is None:
+        return jsonify({"error": "未找到该公告"}), 404
+    return jsonify({k: v for k, v in doc.items() if not k.endswith("_html")})
+
+
+# -- errors and headers ------------------------------------------------------------------
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(code: int, detail: str | None = None) -> tuple[str | Response, int]:
+    title, default = HTTP_MESSAGES.get(code, (f"错误 {code}", "请求无法完成。"))
+    message = detail or default
+    if wants_json():
+        return jsonify({"error": message}), code
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def handle_http_error(exc: HTTPException) -> tuple[str | Response, int]:
+    code = exc.code or 500
+    return render_error(code)
+
+
+def handle_unexpected(exc: Exception) -> tuple[str | Response, int]:
+    if isinstance(exc, HTTPException):  # pragma: no cover - routed to handle_http_error
+        return handle_http_error(exc)
+    log.exception("unhandled error on %s", request.path)
+    try:
+        return render_error(500)
+    except Exception:  # the error page itself failed: plain text, still no traceback
+        log.exception("error page failed")
+        body = '{"error": "服务器出错"}' if wants_json() else "服务器出错，请稍后再试。"
+        mimetype = "application/json" if wants_json() else "text/plain"
+        return Response(body, status=500, mimetype=mimetype), 500
+
+
+def add_security_headers(resp: Response) -> Response:
+    for key, value in SECURITY_HEADERS.items():
+        resp.headers[key] = value
+    return resp

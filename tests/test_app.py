@@ -1,0 +1,638 @@
+"""Web app (app.py + templates): every route, every bad parameter, escaping, headers.
+
+The expected values come from the search layer itself (`Archive` over the same index), so
+these tests check that the web layer shows what the archive answers, not hard-coded counts.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from app import create_app, marked, page_window, safe_link, search_url
+from indexer.index import build
+from indexer.search import Archive, SearchError, SearchRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CSP_PARTS = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+             "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'")
+
+HOSTILE_TITLE = "巡察公告<script>alert(1)</script><img src=x onerror=alert(1)>"
+HOSTILE_TEXT = "\n".join([
+    HOSTILE_TITLE,
+    "中共西安市莲湖区委巡察工作领导小组办公室关于巡察整改的公告",
+    "正文第一段，巡察整改 <img src=x onerror=alert(1)> 以及 <b>未闭合 </div><a href=\"javascript:alert(2)\">点我</a>。",
+    "第二段 <script>alert(1)</script> 巡察 \"引号\" & 符号 </textarea><svg onload=alert(3)> 结束 <!-- 注释",
+    "中共西安市莲湖区委巡察工作领导小组办公室",
+    "2021年5月6日",
+])
+HOSTILE_URL = "javascript:alert(1)"
+
+
+# -- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus indexed once per session (sources named relative to the repo root)."""
+    out = tmp_path_factory.mktemp("index")
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        report = build(["samples"], out, workers=1)
+    finally:
+        os.chdir(cwd)
+    assert report.added > 10 and not report.failed
+    return out
+
+
+@pytest.fixture(scope="session")
+def archive(index_dir: Path) -> Archive:
+    return Archive(index_dir)
+
+
+@pytest.fixture(scope="session")
+def client(index_dir: Path):
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def hostile_client(tmp_path_factory: pytest.TempPathFactory):
+    """An index of one page written by an attacker: markup in title and body, a javascript: URL."""
+    base = tmp_path_factory.mktemp("hostile")
+    src = base / "src"
+    src.mkdir()
+    record = {"url": HOSTILE_URL, "title": HOSTILE_TITLE, "date": "2021-05-06", "text": HOSTILE_TEXT}
+    (src / "evil.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = build([str(src)], base / "ix", workers=1)
+    assert report.added == 1
+    app = create_app({"INDEX_DIR": str(base / "ix"), "TESTING": True})
+    return app.test_client()
+
+
+def text_of(resp: Any) -> str:
+    return resp.get_data(as_text=True)
+
+
+def api(client: Any, url: str) -> dict[str, Any]:
+    resp = client.get(url)
+    assert resp.status_code == 200, text_of(resp)
+    assert resp.mimetype == "application/json"
+    return resp.get_json()
+
+
+def facets_in_page(page: str) -> dict[str, list[tuple[str, int]]]:
+    """The facet lists as the sidebar shows them: {name: [(value, count), ...]}."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    aside = page[page.index('<aside class="facets"'):page.index("</aside>")]
+    for section in re.findall(r'aria-labelledby="facet-(\w+)">(.*?)</section>', aside, re.S):
+        name, body = section
+        pairs = re.findall(r'<span class="f-name">(.*?)</span> <span class="f-count">(\d+)</span>', body)
+        out[name] = [(html.unescape(v), int(n)) for v, n in pairs]
+    return out
+
+
+def hrefs(page: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(r'href="([^"]*)"', page)]
+
+
+def query_of(href: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
+
+
+def result_total(page: str) -> int:
+    m = re.search(r"共 <strong>(\d+)</strong> 条，用时 [\d.]+ 毫秒", page)
+    assert m, "no result count on the page"
+    return int(m.group(1))
+
+
+# -- the search page ---------------------------------------------------------------------
+
+
+def test_home_lists_newest_notices(client, archive):
+    resp = client.get("/")
+    assert resp.status_code == 200
+    page = text_of(resp)
+    expected = archive.search(SearchRequest(sort="date"))
+    assert '<html lang="zh-CN">' in page
+    assert result_total(page) == expected.total > 0
+    assert "最新公告" in page
+    first = expected.hits[0]
+    assert f"/doc/{first.id}" in page
+    # newest first: the order of ids on the page is the archive's date order
+    ids = re.findall(r'class="hit-title"><a href="/doc/([0-9a-f]+)', page)
+    assert ids == [h.id for h in expected.hits]
+
+
+def test_search_shows_count_time_and_marks(client, archive):
+    page = text_of(client.get("/?q=巡察"))
+    expected = archive.search(SearchRequest(q="巡察"))
+    assert result_total(page) == expected.total > 0
+    assert "<mark>巡察</mark>" in page
+    assert 'value="巡察"' in page  # the box keeps the query
+    assert "检索词" in page and ">搜索<" in page
+    assert "短语加引号，OR 表示或，-词 表示排除，title: 只搜标题" in page
+    assert 'href="#results"' in page and "跳到结果" in page
+    # result links carry the query to the document page
+    links = [h for h in hrefs(page) if h.startswith("/doc/")]
+    assert links and all(query_of(h).get("q") == "巡察" for h in links)
+    # a link to the JSON twin of the same query
+    json_links = [h for h in hrefs(page) if h.startswith("/api/search")]
+    assert json_links and query_of(json_links[0]) == {"q": "巡察"}
+
+
+def test_form_fields_and_labels(client):
+    page = text_of(client.get("/?q=整改&from=2019-01-01&to=2020-12-31&type=巡察整改&sort=date"))
+    for label, field in (("检索词", "q"), ("地区", "region"), ("起始日期", "from"), ("截止日期", "to"), ("文种", "type")):
+        assert f'<label for="{field}"' in page and label in page
+    assert 'type="date" id="from" name="from" value="2019-01-01"' in page
+    assert 'type="date" id="to" name="to" value="2020-12-31"' in page
+    assert '<option value="巡察整改" selected>' in page
+    assert 'name="sort" value="date" checked' in page
+    assert re.search(r'<form[^>]*method="get"', page)
+
+
+def test_result_place_does_not_repeat_names(client):
+    page = text_of(client.get("/?region=莲湖区"))
+    assert "陕西省西安市莲湖区" in page
+    from app import place
+    assert place({"province": "北京市", "city": "北京市", "district": "东城区"}) == "北京市东城区"
+    assert place({"province": "上海市", "city": "市辖区", "district": "浦东新区"}) == "上海市浦东新区"
+    assert place({"province": "浙江省", "city": None, "district": None}) == "浙江省"
+
+
+def test_timeline_svg(client, archive):
+    page = text_of(client.get("/?q=巡察"))
+    res = archive.search(SearchRequest(q="巡察"))
+    m = re.search(r'<svg class="timeline-svg"[^>]*>(.*?)</svg>', page, re.S)
+    assert m, "timeline missing"
+    svg_tag = page[m.start():page.index(">", m.start()) + 1]
+    assert 'role="img"' in svg_tag and 'aria-label="' in svg_tag
+    titles = re.findall(r"<title>(.*?)</title>", m.group(1))
+    assert len(titles) == len(res.timeline)
+    for t in res.timeline:
+        if len(t["label"]) == 4 and t["count"]:
+            assert f"{t['label']} 年：{t['count']} 条" in titles
+            assert any(query_of(h).get("from") == f"{t['label']}-01-01" and query_of(h).get("to") == f"{t['label']}-12-31"
+                       for h in re.findall(r'<a href="([^"]*)" class="bar-link', html.unescape(m.group(1))))
+    # the whole chart is counted in the aria-label summary
+    assert str(res.total) in page
+
+
+def test_facet_counts_match_api(client):
+    for url in ("/?q=巡察", "/?region=西安市", "/?q=整改&type=巡察整改"):
+        page = text_of(client.get(url))
+        data = api(client, url.replace("/?", "/api/search?"))
+        shown = facets_in_page(page)
+        for name in ("region", "year", "type"):
+            expected = [(f["value"], f["count"]) for f in data["facets"][name]]
+            assert shown.get(name, []) == expected, (url, name)
+
+
+def test_region_filter_levels(client, archive):
+    totals = []
+    for name, level_key in (("陕西省", "province"), ("西安市", "city"), ("莲湖区", "district")):
+        data = api(client, f"/api/search?region={name}")
+        expected = archive.search(SearchRequest(region=name))
+        assert data["total"] == expected.total > 0
+        assert all(h[level_key] == name for h in data["hits"])
+        page = text_of(client.get(f"/?region={name}"))
+        assert result_total(page) == expected.total
+        assert "地区：" in page and name in page
+        totals.append(data["total"])
+    assert totals[0] >= totals[1] >= totals[2]
+    # short name and code reach the same district
+    assert api(client, "/api/search?region=莲湖")["total"] == totals[2]
+    assert api(client, "/api/search?region=610104")["total"] == totals[2]
+
+
+def test_region_drill_down_and_breadcrumbs(client):
+    page = text_of(client.get("/?region=陕西省"))
+    facets = facets_in_page(page)
+    assert ("西安市", api(client, "/api/search?region=西安市")["total"]) in facets["region"]
+    # clicking the city facet goes down one level by code
+    city_link = next(h for h in hrefs(page) if query_of(h).get("region") == "610100")
+    page2 = text_of(client.get(city_link))
+    crumbs = page2[page2.index('class="breadcrumbs"'):]
+    crumbs = crumbs[:crumbs.index("</nav>")]
+    assert "全部地区" in crumbs and "陕西省" in crumbs and 'aria-current="location">西安市' in crumbs
+    up = [h for h in hrefs(crumbs) if query_of(h).get("region") == "610000"]
+    assert up, "breadcrumb link up to the province"
+    district = [v for v, _ in facets_in_page(page2)["region"]]
+    assert "莲湖区" in district
+
+
+def test_year_and_type_facet_links(client):
+    page = text_of(client.get("/?q=巡察"))
+    data = api(client, "/api/search?q=巡察")
+    year = data["facets"]["year"][0]
+    link = next(h for h in hrefs(page) if query_of(h).get("from") == f"{year['value']}-01-01")
+    assert query_of(link) == {"q": "巡察", "from": f"{year['value']}-01-01", "to": f"{year['value']}-12-31"}
+    filtered = text_of(client.get(link))
+    assert result_total(filtered) == year["count"]
+    assert f"年份：{year['value']}" in filtered
+    t = data["facets"]["type"][0]
+    link = next(h for h in hrefs(page) if query_of(h).get("type") == t["value"])
+    assert result_total(text_of(client.get(link))) == t["count"]
+
+
+def test_chips_remove_one_filter_each(client):
+    url = "/?q=整改&region=西安市&from=2019-01-01&to=2024-12-31&type=巡察整改"
+    page = text_of(client.get(url))
+    chips = re.findall(r'<a class="chip" href="([^"]*)" aria-label="([^"]*)">', page)
+    assert len(chips) == 4  # region, from, to, type
+    removed = set()
+    for href, label in chips:
+        q = query_of(html.unescape(href))
+        assert q["q"] == "整改"
+        gone = {"region", "from", "to", "type"} - set(q)
+        assert len(gone) == 1 and "移除" in html.unescape(label)
+        removed |= gone
+        assert "page" not in q
+    assert removed == {"region", "from", "to", "type"}
+
+
+def test_paging_keeps_filters(client, archive):
+    url = "/?q=巡察&from=2015-01-01&to=2025-12-31&sort=date"
+    expected = archive.search(SearchRequest(q="巡察", date_from="2015-01-01", date_to="2025-12-31", sort="date"))
+    assert expected.total > 10, "need more than one page of demo hits"
+    page = text_of(client.get(url))
+    nav = page[page.index('class="pagination"'):]
+    assert "上一页" in nav and "下一页" in nav and 'aria-current="page"' in nav
+    nxt = html.unescape(re.search(r'<a href="([^"]*)" rel="next"', page).group(1))
+    assert query_of(nxt) == {"q": "巡察", "from": "2015-01-01", "to": "2025-12-31", "sort": "date", "page": "2"}
+    page2 = text_of(client.get(nxt))
+    assert result_total(page2) == expected.total
+    second = archive.search(SearchRequest(q="巡察", date_from="2015-01-01", date_to="2025-12-31", sort="date", page=2))
+    ids = re.findall(r'class="hit-title"><a href="/doc/([0-9a-f]+)', page2)
+    assert ids == [h.id for h in second.hits]
+    assert re.search(r'aria-current="page"[^>]*>2<', page2)
+    prev = html.unescape(re.search(r'<a href="([^"]*)" rel="prev"', page2).group(1))
+    assert query_of(prev) == {"q": "巡察", "from": "2015-01-01", "to": "2025-12-31", "sort": "date"}
+    # a filter link on page 2 goes back to page 1
+    facet_links = [h for h in hrefs(page2) if "type=" in h]
+    assert facet_links and all("page" not in query_of(h) for h in facet_links)
+
+
+def test_sort_switch(client, archive):
+    page = text_of(client.get("/?q=整改&sort=date"))
+    expected = archive.search(SearchRequest(q="整改", sort="date"))
+    ids = re.findall(r'class="hit-title"><a href="/doc/([0-9a-f]+)', page)
+    assert ids == [h.id for h in expected.hits]
+    assert 'aria-current="true">日期' in page
+    rel = next(h for h in hrefs(page[page.index('class="sort-links"'):]) if h.startswith("/?"))
+    assert query_of(rel) == {"q": "整改"}
+
+
+def test_empty_result_suggests_loosening(client):
+    page = text_of(client.get("/?q=巡察整改&region=莲湖区&type=通报"))
+    assert "没有找到符合条件的公告" in page
+    empty = page[page.index('class="empty"'):]
+    links = [query_of(h) for h in hrefs(empty[:empty.index("</div>")])]
+    assert {"q": "巡察整改", "type": "通报"} in links
+    assert {"q": "巡察整改", "region": "莲湖区"} in links
+    assert "减少检索词" in empty
+
+
+# -- the document page -------------------------------------------------------------------
+
+
+def test_doc_page(client, archive):
+    hit = archive.search(SearchRequest(q="巡察", region="天河区")).hits[0]
+    resp = client.get(f"/doc/{hit.id}?q=巡察&region=天河区&page=1")
+    assert resp.status_code == 200
+    page = text_of(resp)
+    doc = archive.get(hit.id)
+    assert "<h1" in page and "巡察" in page
+    assert "<mark>巡察</mark>" in page
+    for label in ("日期", "发布机关", "省/市/区县", "文种", "文号", "原文链接", "来源文件"):
+        assert f'<th scope="row">{label}</th>' in page
+    assert doc["date"] in page and html.escape(doc["issuer"]) in page
+    assert html.escape(doc["source"]) in page
+    # the source URL is a link with the safe rel values
+    assert re.search(rf'<a href="{re.escape(html.escape(doc["url"]))}" rel="noopener noreferrer nofollow"', page)
+    # back link keeps the search
+    back = next(h for h in hrefs(page) if "返回" in page and h.startswith("/?"))
+    assert query_of(back) == {"q": "巡察", "region": "天河区"}
+    # more notices of the same region
+    related = archive.same_region(hit.id)
+    assert related and all(f"/doc/{r['id']}" in page for r in related)
+    assert "同地区的其他公告" in page
+
+
+def test_doc_page_without_query_has_no_marks(client, archive):
+    hit = archive.search(SearchRequest(q="巡察")).hits[0]
+    page = text_of(client.get(f"/doc/{hit.id}"))
+    assert "<mark>" not in page
+    assert "返回检索" in page
+
+
+def test_doc_body_paragraphs(client, archive):
+    hit = archive.search(SearchRequest(q="整改")).hits[0]
+    page = text_of(client.get(f"/doc/{hit.id}"))
+    doc = archive.get(hit.id)
+    assert len(doc["paragraphs_html"]) > 2
+    for p in doc["paragraphs_html"][1:]:
+        assert f"<p>{p}</p>" in page
+
+
+def test_api_search_shape(client, archive):
+    data = api(client, "/api/search?q=巡察&sort=date")
+    expected = archive.search(SearchRequest(q="巡察", sort="date"))
+    for key in ("total", "page", "per_page", "took_ms", "hits", "facets"):
+        assert key in data
+    assert data["total"] == expected.total
+    assert [h["id"] for h in data["hits"]] == [h.id for h in expected.hits]
+    for h in data["hits"]:
+        assert set(h) >= {"id", "title", "date", "issuer", "province", "city", "district", "region_code",
+                          "doc_type", "url", "source", "snippet"}
+    assert set(data["facets"]) >= {"region", "year", "type"}
+    assert all(set(f) >= {"value", "code", "count"} for f in data["facets"]["region"])
+
+
+def test_api_doc(client, archive):
+    hit = archive.search(SearchRequest(q="巡察")).hits[0]
+    data = api(client, f"/api/doc/{hit.id}")
+    doc = archive.get(hit.id)
+    assert data["body"] == doc["body"] and len(data["body"]) > 100
+    assert data["id"] == hit.id and data["title"] == doc["title"]
+    assert "paragraphs_html" not in data
+
+
+# -- bad parameters ----------------------------------------------------------------------
+
+BAD = [
+    {"from": "2020-13-01"},
+    {"from": "20200101"},
+    {"to": "2021-02-30"},
+    {"from": "2022-01-01", "to": "2021-01-01"},
+    {"page": "abc"},
+    {"page": "0"},
+    {"page": "-1"},
+    {"page": "1.5"},
+    {"page": "9" * 40},
+    {"q": "巡察", "page": "999"},
+    {"q": "没有这样的词语组合啊", "page": "3"},
+    {"region": "不存在的地区名"},
+    {"region": "鼓楼区"},
+    {"sort": "random"},
+]
+
+
+@pytest.mark.parametrize("params", BAD, ids=lambda p: "&".join(f"{k}={v[:12]}" for k, v in p.items()))
+def test_bad_parameters(client, archive, params):
+    resp = client.get("/", query_string=params)
+    assert resp.status_code == 400
+    page = text_of(resp)
+    api_resp = client.get("/api/search", query_string=params)
+    assert api_resp.status_code == 400
+    error = api_resp.get_json()["error"]
+    assert CJK.search(error), error
+    assert html.escape(error) in page
+    assert 'role="alert"' in page
+    assert '<form' in page  # the user can correct the query in place
+    # where the search layer itself rejects it, the page shows its message
+    try:
+        page_no = int(params.get("page", "1"))
+    except ValueError:
+        return
+    if page_no < 1 or len(params.get("page", "")) > 9:
+        return
+    try:
+        archive.search(SearchRequest(q=params.get("q", ""), region=params.get("region"), date_from=params.get("from"),
+                                     date_to=params.get("to"), sort=params.get("sort", "relevance"), page=page_no))
+    except SearchError as exc:
+        assert str(exc) == error
+
+
+def test_bad_region_chip_offers_removal(client):
+    page = text_of(client.get("/?q=巡察&region=不存在的地区名"))
+    chip = re.search(r'<a class="chip" href="([^"]*)"', page)
+    assert chip and query_of(html.unescape(chip.group(1))) == {"q": "巡察"}
+
+
+def test_broken_query_syntax_is_repaired(client):
+    resp = client.get('/?q="巡察整改')
+    assert resp.status_code == 200
+    data = api(client, '/api/search?q="巡察整改')
+    assert data["messages"] and data["total"] > 0
+    page = text_of(resp)
+    for m in data["messages"]:
+        assert html.escape(m) in page
+    assert result_total(page) == data["total"]
+
+
+def test_long_query_is_bounded(client):
+    q = "巡察" * 3000
+    resp = client.get("/", query_string={"q": q})
+    assert resp.status_code == 200
+    page = text_of(resp)
+    assert "只使用了前 1000 个字符" in page
+    assert q not in page
+    data = api(client, "/api/search?" + "q=" + "巡察" * 3000)
+    assert any("1000" in m for m in data["messages"])
+
+
+def test_nul_and_control_characters_in_params(client):
+    for params in ({"q": "巡\x00察"}, {"region": "\x00"}, {"type": "通知\x00"}, {"from": "2020\x00-01-01"}):
+        resp = client.get("/", query_string=params)
+        assert resp.status_code in (200, 400)
+        assert "Traceback" not in text_of(resp)
+
+
+# -- 404 / 405 / 500 / 503 ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/doc/ffffffffffffffff", "/doc/..%2F..%2Fetc", "/doc/..%2F..%2Fetc%2Fpasswd",
+                                  "/doc/%00", "/doc/abc%00def", "/doc/" + "a" * 100, "/doc/ABCDEF",
+                                  "/doc/../../etc/passwd", "/no/such/page"])
+def test_not_found_page(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 404
+    page = text_of(resp)
+    assert "页面不存在" in page and '<html lang="zh-CN">' in page
+    assert "Traceback" not in page
+
+
+@pytest.mark.parametrize("path", ["/api/doc/ffffffffffffffff", "/api/doc/..%2F..%2Fetc", "/api/doc/%00",
+                                  "/api/doc/abc%00def", "/api/nothing"])
+def test_not_found_api(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 404
+    assert resp.mimetype == "application/json"
+    assert CJK.search(resp.get_json()["error"])
+
+
+def test_method_not_allowed(client):
+    resp = client.post("/")
+    assert resp.status_code == 405 and "不支持的请求方式" in text_of(resp)
+    resp = client.post("/api/search")
+    assert resp.status_code == 405 and resp.mimetype == "application/json" and "error" in resp.get_json()
+
+
+def test_unexpected_error_is_a_chinese_page(index_dir, caplog):
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
+
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.add_url_rule("/api/boom", "api_boom", boom)
+    c = app.test_client()
+    resp = c.get("/boom")
+    assert resp.status_code == 500
+    page = text_of(resp)
+    assert "服务器出错" in page and "secret internals" not in page and "Traceback" not in page
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    resp = c.get("/api/boom")
+    assert resp.status_code == 500 and resp.get_json() == {"error": "处理请求时出现了意外错误，已记录。请稍后再试。"}
+    assert any("secret internals" in (r.exc_text or "") or "boom" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("make_dir", ["empty", "missing"])
+def test_index_missing_is_503(tmp_path, make_dir):
+    target = tmp_path / "ix"
+    if make_dir == "empty":
+        target.mkdir()
+    c = create_app({"INDEX_DIR": str(target), "TESTING": True}).test_client()
+    for path in ("/", "/?q=巡察", "/doc/ffffffffffffffff"):
+        resp = c.get(path)
+        assert resp.status_code == 503, path
+        assert "python -m indexer build" in text_of(resp)
+    for path in ("/api/search?q=巡察", "/api/doc/ffffffffffffffff"):
+        resp = c.get(path)
+        assert resp.status_code == 503 and "索引" in resp.get_json()["error"]
+
+
+# -- headers, CSP, escaping --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=巡察", "/?page=x", "/api/search?q=巡察", "/api/search?page=x",
+                                  "/doc/ffffffffffffffff", "/api/doc/00", "/static/app.css", "/nope"])
+def test_security_headers(client, path):
+    resp = client.get(path)
+    csp = resp.headers.get("Content-Security-Policy", "")
+    for part in CSP_PARTS:
+        assert part in csp, (path, part)
+    assert "unsafe-inline" not in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers.get("Referrer-Policy")
+
+
+def test_no_inline_script_or_style(client, archive):
+    hit = archive.search(SearchRequest(q="巡察")).hits[0]
+    for path in ("/", "/?q=巡察", f"/doc/{hit.id}?q=巡察", "/nope", "/?page=x"):
+        page = text_of(client.get(path))
+        assert "<script" not in page
+        assert "<style" not in page
+        assert not re.search(r"\sstyle=", page)
+        assert not re.search(r"\son[a-z]+=", page)
+        assert not re.search(r'(src|href)="(https?:)?//', page.replace('href="http', 'x')), path
+
+
+def test_static_css_is_local(client):
+    resp = client.get("/static/app.css")
+    assert resp.status_code == 200 and "text/css" in resp.content_type
+    css = text_of(resp)
+    assert "@import" not in css and "url(" not in css and "@font-face" not in css
+
+
+def test_query_is_echoed_escaped(client):
+    q = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    resp = client.get("/", query_string={"q": q})
+    page = text_of(resp)
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    resp = client.get("/api/search", query_string={"q": q})
+    assert b"<script" not in resp.data and b"<img" not in resp.data
+
+
+def _assert_no_live_markup(page: str) -> None:
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "<svg onload" not in page
+    assert "</textarea><" not in page
+    assert 'href="javascript:' not in page.lower()
+    assert "javascript:alert(2)\"" not in page
+
+
+def test_hostile_page_escaped_in_results(hostile_client):
+    page = text_of(hostile_client.get("/?q=巡察"))
+    _assert_no_live_markup(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # title and snippet show it as text
+    snippet = re.search(r'<p class="snippet">(.*?)</p>', page, re.S).group(1)
+    assert "<mark>巡察</mark>" in snippet and "&lt;img src=x" in snippet
+    assert re.sub(r"</?mark>", "", snippet).count("<") == 0
+    # the newest-notices listing too (no query, no marks)
+    _assert_no_live_markup(text_of(hostile_client.get("/")))
+
+
+def test_hostile_page_escaped_on_doc_page(hostile_client):
+    data = hostile_client.get("/api/search?q=巡察").get_json()
+    doc_id = data["hits"][0]["id"]
+    page = text_of(hostile_client.get(f"/doc/{doc_id}?q=巡察"))
+    _assert_no_live_markup(page)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;/textarea&gt;&lt;svg onload=alert(3)&gt;" in page
+    # the javascript: URL is shown as text, never as a link
+    assert HOSTILE_URL in page
+    assert not any(h.lower().lstrip().startswith("javascript:") for h in hrefs(page))
+    assert "<mark>巡察</mark>" in page
+    # and the same-region / breadcrumb parts still work
+    assert "莲湖区" in page
+
+
+def test_hostile_page_in_api(hostile_client):
+    resp = hostile_client.get("/api/search?q=巡察")
+    assert resp.mimetype == "application/json"
+    assert b"<script" not in resp.data and b"<img" not in resp.data
+    hit = resp.get_json()["hits"][0]
+    assert hit["title"] == HOSTILE_TITLE  # the JSON carries the text faithfully
+    assert "&lt;script&gt;" in hit["snippet"] and "<script" not in hit["snippet"]
+    doc = hostile_client.get(f"/api/doc/{hit['id']}")
+    assert b"<script" not in doc.data
+    assert "<script>alert(1)</script>" in doc.get_json()["body"]
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def test_safe_link():
+    assert safe_link("http://www.example.gov.cn/a.html") == "http://www.example.gov.cn/a.html"
+    assert safe_link("https://x.cn/a?b=1&c=2") == "https://x.cn/a?b=1&c=2"
+    for bad in ("javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+                "data:text/html,<script>", "vbscript:x", "//evil.example/", "/relative/path", "http:///nohost",
+                "http://x.cn/\nx", "", None):
+        assert safe_link(bad) is None, bad
+
+
+def test_marked_allows_only_mark():
+    assert str(marked("a <mark>b</mark> &lt;c&gt;")) == "a <mark>b</mark> &lt;c&gt;"
+    out = str(marked('a <mark>b</mark><script>alert(1)</script>'))
+    assert "<script" not in out and "<mark>" not in out and "&lt;script&gt;" in out
+    assert str(marked(None)) == ""
+
+
+def test_page_window():
+    assert page_window(1, 1) == [1]
+    assert page_window(1, 3) == [1, 2, 3]
+    assert page_window(10, 20) == [1, None, 8, 9, 10, 11, 12, None, 20]
+    assert page_window(20, 20) == [1, None, 18, 19, 20]
+
+
+def test_search_url_resets_page(client):
+    with client.application.test_request_context("/"):
+        base = {"q": "巡察", "region": "610104", "page": "3", "sort": "relevance"}
+        assert query_of(search_url(base, type="通知")) == {"q": "巡察", "region": "610104", "type": "通知"}
+        assert query_of(search_url(base, page=4)) == {"q": "巡察", "region": "610104", "page": "4"}
+        assert query_of(search_url(base, region=None)) == {"q": "巡察"}
