@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from lxml import etree
 from lxml import html as lxml_html
 
+from indexer.analysis import t2s_table
 from indexer.models import CleanedPage, RawPage
 
 # Work bound: characters of HTML / text looked at. Real notices are far smaller; a page this
@@ -178,8 +179,23 @@ def _cjk_len(text: str) -> int:
     return len(_CJK_RE.findall(text))
 
 
+_T2S: dict[int, str] = t2s_table()
+# Characters that only occur in traditional script (the keys of the t2s table): a line
+# holding one is matched against the rules in its simplified form.
+_TRAD_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_T2S)) + "]") if _T2S \
+    else re.compile(r"(?!)")
+
+
+def simplified(line: str) -> str:
+    """The line in simplified script when it has traditional characters (當前位置 -> 当前位置),
+    so one set of rules covers traditional-script pages; used for matching only, the
+    page text itself is kept as printed."""
+    return line.translate(_T2S) if _TRAD_RE.search(line) else line
+
+
 def is_boilerplate_line(line: str) -> bool:
     """True for a line that is page furniture, never notice text (nav, byline, share ...)."""
+    line = simplified(line)
     if any(rx.search(line) for rx in _BOILER_LINE_RES):
         # Long lines are prose that merely mentions a phrase (…联系我们…); keep those.
         return len(line) < 120 or _cjk_len(line) < 40
@@ -190,6 +206,7 @@ def _is_byline(line: str) -> bool:
     """A 来源/发布时间/作者 line: mostly label:value pairs, little prose."""
     if len(line) > 150:
         return False
+    line = simplified(line)
     fields = list(_BYLINE_FIELD_RE.finditer(line))
     if not fields:
         return False
@@ -215,6 +232,7 @@ def _is_byline(line: str) -> bool:
 
 def read_byline(line: str, meta: dict[str, str]) -> None:
     """Copy 来源 / 发布时间 values of a byline line into `meta` (first value wins)."""
+    line = simplified(line)
     for m in _BYLINE_FIELD_RE.finditer(line):
         label, value = m.group(1), m.group(2).strip(" ：:|｜")
         if not value:

@@ -8,7 +8,9 @@ or region here becomes a search filter, and a wrong filter value hides the notic
 
 Orders of trust (first valid value wins):
 - title: page.hints['title'] > cleaned.title > a heading-like first body line.
-- date (publication): hints['date'] > info_发布日期 > meta pubdate > byline_date > a date in
+- date (publication): hints['date'] > info_发布日期 > the adoption note under the title of a
+  law or resolution ((2007年6月29日...会议通过), only when the page has no visible byline
+  date) > meta pubdate > byline_date > a date in
   the URL (t20220506_, /2022-05/06/, /20220506/, /2022/0506/, /2022/05/06/: a CMS publication
   stamp, so it beats the written date) > info_成文日期 > the signature date at the end of the
   body (also 二〇二二年五月六日) > a date+clock stamp in the first lines. A URL with only a
@@ -32,11 +34,13 @@ Orders of trust (first valid value wins):
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import unicodedata
 from urllib.parse import unquote
 
 from indexer import regions
+from indexer.analysis import t2s_table
 from indexer.models import CleanedPage, RawPage
 
 METADATA_KEYS = (
@@ -53,17 +57,19 @@ METADATA_KEYS = (
 
 # (label, pattern searched in the whitespace-free title); the first hit wins, so the
 # specific inspection types come before the generic kinds they contain (整改...通报).
+# Labels follow the archive's vocabulary (samples/manifest.json conventions): 巡视整改进展情况,
+# 巡察整改进展情况, 巡视反馈意见, 巡察反馈意见, 巡视公告, 巡察公告, then the generic kinds.
 _SPECIFIC_TYPES: tuple[tuple[str, str], ...] = (
-    ("巡视整改", r"巡视.{0,12}整改|整改.{0,6}巡视"),
-    ("巡察整改", r"巡察.{0,12}整改|整改.{0,6}巡察"),
-    ("巡视反馈", r"巡视.{0,12}反馈"),
-    ("巡察反馈", r"巡察.{0,12}反馈"),
-    ("巡视进驻公告", r"巡视.{0,12}(?:进驻|公告)"),
-    ("巡察进驻公告", r"巡察.{0,12}(?:进驻|公告)"),
+    ("巡视整改进展情况", r"巡视.{0,12}整改|整改.{0,6}巡视"),
+    ("巡察整改进展情况", r"巡察.{0,12}整改|整改.{0,6}巡察"),
+    ("巡视反馈意见", r"巡视.{0,12}反馈|反馈.{0,4}巡视"),
+    ("巡察反馈意见", r"巡察.{0,12}反馈|反馈.{0,4}巡察"),
+    ("巡视公告", r"巡视.{0,12}(?:进驻|公告)"),
+    ("巡察公告", r"巡察.{0,12}(?:进驻|公告)"),
 )
 # Generic kinds, matched at the end of the title (after trailing brackets are dropped).
 _GENERIC_TYPES: tuple[tuple[str, str], ...] = (
-    ("年报", r"(?:年度报告|年报)"),
+    ("年度报告", r"(?:年度报告|年报)"),
     ("报告", r"报告"),
     ("方案", r"方案"),
     ("办法", r"办法(?:（试行）|\(试行\))?"),
@@ -72,6 +78,7 @@ _GENERIC_TYPES: tuple[tuple[str, str], ...] = (
     ("细则", r"细则"),
     ("决议", r"决议"),
     ("决定", r"决定"),
+    ("实施意见", r"实施意见"),
     ("意见", r"意见"),
     ("批复", r"批复"),
     ("通报", r"通报"),
@@ -86,6 +93,13 @@ DOC_TYPES = tuple(label for label, _ in _SPECIFIC_TYPES + _GENERIC_TYPES) + ("�
 
 _SPECIFIC_RE = [(label, re.compile(p)) for label, p in _SPECIFIC_TYPES]
 _GENERIC_RE = [(label, re.compile(f"(?:{p})$")) for label, p in _GENERIC_TYPES]
+# Documents that instruct (关于做好巡视整改日常监督工作的通知, ...巡察整改工作方案): their kind
+# is what the title ends with, even when an inspection word comes before it. 反馈意见 is
+# the one 意见 that belongs to the inspection types.
+_INSTRUCTION_END = re.compile(
+    r"(?<!反馈)(?<!反馈巡视)(?<!反馈巡察)(?:通知|意见|方案|办法|规定|细则|条例|决定|批复|函)"
+    r"(?:（试行）|\(试行\))?$"
+)
 
 # Issuers whose notices are national: no province/city/district even if the text names one.
 _NATIONAL_PREFIX = re.compile(
@@ -240,13 +254,13 @@ def _signature(paragraphs: list[str]) -> tuple[str | None, str | None]:
                 else:
                     orgs[:0] = _split_orgs(tail[j])
                 j -= 1
-            return ("、".join(orgs) or None), date
+            return (" ".join(orgs) or None), date
         # "中共西安市莲湖区委 2022年5月6日" on one line
         m = re.match(r"^(\S.{1,39}?)\s*((?:19|20)\d{2}\s*年.{2,8}日|[" + _CN_NUM + r"]{4}年.{2,8}日)\s*$", line)
         if m and _is_org_line(m.group(1)):
             date = parse_date(m.group(2))
             if date:
-                return "、".join(_split_orgs(m.group(1))), date
+                return " ".join(_split_orgs(m.group(1))), date
     return None, None
 
 
@@ -262,6 +276,24 @@ def _timestamp_in_head(paragraphs: list[str]) -> str | None:
     page's publication stamp that the cleaning stage did not label as a byline."""
     for s in _head_lines(paragraphs, 6):
         m = _TIMESTAMP.search(s)
+        if m:
+            return parse_date(m.group(1))
+    return None
+
+
+_ADOPTION_NOTE = re.compile(
+    r"^[（(]\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|"
+    rf"[{_CN_NUM}Oo]{{4}}\s*年\s*[{_CN_NUM}]{{1,3}}\s*月\s*[{_CN_NUM}]{{1,3}}\s*日)"
+    r"[^（）()]{0,80}?(?:通过|批准|发布|公布|印发|修订|修正)[^（）()]{0,80}[)）]$"
+)
+
+
+def _adoption_note(paragraphs: list[str]) -> str | None:
+    """(2007年6月29日第十届全国人民代表大会常务委员会第二十八次会议通过): the 题注 under the
+    title of a law, resolution or decision. Such documents have no signature block, so when
+    the page gives no publication date, the adoption date is the date the text carries."""
+    for s in _head_lines(paragraphs, 6):
+        m = _ADOPTION_NOTE.match(s)
         if m:
             return parse_date(m.group(1))
     return None
@@ -350,10 +382,11 @@ def doc_type_of(title: str | None) -> str:
     if not title:
         return "其他"
     t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
-    for label, rx in _SPECIFIC_RE:
-        if rx.search(t):
-            return label
     core = re.sub(r"(?:[(（\[【〔][^()（）\[\]【】〔〕]*[)）\]】〕]|[。.!！\"”’》]|——.*)+$", "", t)
+    if not _INSTRUCTION_END.search(core):
+        for label, rx in _SPECIFIC_RE:
+            if rx.search(t):
+                return label
     for label, rx in _GENERIC_RE:
         if rx.search(core):
             return label
@@ -377,9 +410,9 @@ def _doc_type(title: str | None, paragraphs: list[str]) -> str:
     if m:
         before = opening[: m.end()]
         if "巡视" in before:
-            return "巡视整改"
+            return "巡视整改进展情况"
         if "巡察" in before:
-            return "巡察整改"
+            return "巡察整改进展情况"
     return label
 
 
@@ -438,9 +471,14 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
     url = page.url or meta.get("canonical")
 
     date = None
+    # The adoption note of a law or resolution is the date its text states; a page that
+    # shows no publication date of its own (no byline) only has a hidden CMS stamp in its
+    # meta tags (a gazette issue date on gov.cn), so the note wins over that stamp.
+    adoption = None if meta.get("byline_date") else _adoption_note(paragraphs)
     for candidate in (
         hints.get("date"),
         meta.get("info_发布日期"),
+        adoption,
         meta.get("pubdate"),
         meta.get("byline_date"),
     ):
@@ -486,6 +524,11 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         or _doc_number_in_head(paragraphs)
     )
 
+    if title and not hints.get("title"):
+        title = original_script(title, page.content)
+    if issuer:
+        issuer = " ".join(original_script(part, page.content) for part in issuer.split(" "))
+
     out: dict[str, str | None] = {
         "title": title or None,
         "date": date,
@@ -495,6 +538,40 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         "doc_number": doc_number,
     }
     return {k: out.get(k) for k in METADATA_KEYS}
+
+
+@functools.lru_cache(maxsize=1)
+def _trad_variants() -> dict[str, str]:
+    """simplified char -> the traditional chars that map to it (from the t2s table)."""
+    out: dict[str, str] = {}
+    for trad, simp in t2s_table().items():
+        out[simp] = out.get(simp, "") + chr(trad)
+    return out
+
+
+# Work bound for looking a value up in the raw page.
+_SCRIPT_SCAN_CHARS = 400_000
+
+
+def original_script(value: str, content: str | None) -> str:
+    """`value` as the page prints it. The pipeline hands metadata a simplified copy of a
+    traditional-script page (so rules and region names match); a title or issuer read from
+    it is mapped back to the page's own characters (中共福州市鼓樓區委), because that is what
+    the archive shows. The t2s mapping is one character to one, so the same span exists
+    in the raw page; when it cannot be found (markup inside it) the value is kept."""
+    if not value or not content:
+        return value
+    content = content[:_SCRIPT_SCAN_CHARS]
+    if value in content:
+        return value
+    variants = _trad_variants()
+    if not any(ch in variants for ch in value):
+        return value
+    pattern = "".join(
+        "[" + re.escape(ch + variants[ch]) + "]" if ch in variants else re.escape(ch) for ch in value
+    )
+    m = re.search(pattern, content)
+    return m.group(0) if m else value
 
 
 def _head_lines(paragraphs: list[str], n: int = 8) -> list[str]:

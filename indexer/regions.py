@@ -27,6 +27,19 @@ from pathlib import Path
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "regions.tsv"
 
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> dict[int, str]:
+    from indexer.analysis import t2s_table  # the archive's one traditional->simplified table
+
+    return t2s_table()
+
+
+def _fold(text: str) -> str:
+    """Text in the script the name table is matched in: traditional characters mapped to
+    simplified (鼓樓區 -> 鼓楼区), one character to one so positions do not move."""
+    return text.translate(_t2s())
+
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
 
 
@@ -136,6 +149,14 @@ def _table() -> _Table:
                 add(s, code, _SHORT)
             for o in (x for x in olds.split("|") if x):
                 add(o, code, _OLD)
+    # Names are matched in folded (t2s) text, so every name is also known in its folded
+    # form: the t2s table also maps a few characters that simplified names use (乾县 would
+    # read 干县), and the pipeline hands metadata a t2s copy of traditional pages.
+    for name, hits in list(names.items()):
+        folded = _fold(name)
+        if folded != name:
+            for code, kind in hits:
+                add(folded, code, kind)
     words = sorted((n for n in names if len(n) >= 2), key=len, reverse=True)
     pattern = re.compile(_trie_regex(words))
     province_shorts = frozenset(
@@ -256,6 +277,8 @@ def _resolve(query: str) -> Region | None:
     if not q:
         return None
     t = _table()
+    if q not in t.by_name:
+        q = _fold(q)
     if re.fullmatch(r"\d{6}", q):
         return t.by_code.get(q)
     if q in t.by_name:
@@ -376,7 +399,7 @@ def find_in_text(text: str) -> Region | None:
     if not text or not isinstance(text, str):
         return None
     t = _table()
-    mentions = _mentions(text[:20000])
+    mentions = _mentions(_fold(text[:20000]))
     if not mentions:
         return None
     known: set[str] = set()

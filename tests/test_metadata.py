@@ -124,9 +124,9 @@ def test_issuer_from_signature_beats_info_table_only_when_no_table():
 
 
 def test_joint_issuers_and_wrapped_names():
-    assert _meta(["正文。", "国务院　中央军委", "一九九六年十一月五日"])["issuer"] == "国务院、中央军委"
+    assert _meta(["正文。", "国务院　中央军委", "一九九六年十一月五日"])["issuer"] == "国务院 中央军委"
     assert _meta(["正文。", "中共岳阳市委办公室", "岳阳市人民政府办公室", "2017年1月12日"])["issuer"] == (
-        "中共岳阳市委办公室、岳阳市人民政府办公室"
+        "中共岳阳市委办公室 岳阳市人民政府办公室"
     )
     assert _meta(["正文。", "中共乐至县委巡察工作", "领导小组办公室", "2022年1月1日"])["issuer"] == (
         "中共乐至县委巡察工作领导小组办公室"
@@ -198,18 +198,23 @@ def test_municipality_region_fields():
 @pytest.mark.parametrize(
     "title, label",
     [
-        ("中共西安市莲湖区委关于巡视整改进展情况的通报", "巡视整改"),
-        ("关于省委巡视整改情况的通报", "巡视整改"),
-        ("中共某县委关于十四届县委第三轮巡察整改情况的通报", "巡察整改"),
-        ("省委第二巡视组向某市反馈巡视情况", "巡视反馈"),
-        ("五届区委第二轮巡察反馈完成", "巡察反馈"),
-        ("巡 察 公 告——十三届市委第一轮巡察", "巡察进驻公告"),
-        ("巡视公告", "巡视进驻公告"),
+        ("中共西安市莲湖区委关于巡视整改进展情况的通报", "巡视整改进展情况"),
+        ("关于省委巡视整改情况的通报", "巡视整改进展情况"),
+        ("中共某县委关于十四届县委第三轮巡察整改情况的通报", "巡察整改进展情况"),
+        ("省委第二巡视组向某市反馈巡视情况", "巡视反馈意见"),
+        ("五届区委第二轮巡察反馈完成", "巡察反馈意见"),
+        ("区委第五巡察组向某街道党工委反馈巡察意见", "巡察反馈意见"),
+        ("巡 察 公 告——十三届市委第一轮巡察", "巡察公告"),
+        ("巡视公告", "巡视公告"),
+        # an instruction about inspection work is what its title ends with
+        ("关于进一步做好巡视反馈问题整改落实工作的通知", "通知"),
+        ("关于做好2025年度巡视整改日常监督工作的通知", "通知"),
+        ("关于加快推进5G基站建设的实施意见", "实施意见"),
         ("国务院办公厅关于调整国家教材委员会组成人员的通知", "通知"),
         ("关于印发《某某管理办法》的通知", "通知"),
         ("某某管理办法（试行）", "办法"),
         ("国务院关于同意某事的批复", "批复"),
-        ("某市2016年政府信息公开工作年度报告", "年报"),
+        ("某市2016年政府信息公开工作年度报告", "年度报告"),
         ("关于加强某项工作的意见", "意见"),
         ("延津县人民政府征收土地预公告", "公告"),
         ("关于禁止燃放烟花爆竹的通告", "通告"),
@@ -281,7 +286,7 @@ def test_seed_document():
     assert (out["province"], out["city"], out["district"]) == ("陕西省", "西安市", "莲湖区")
     assert out["region_code"] == "610104"
     # the seed has no title line; the type is read from the body when the title says nothing
-    assert out["doc_type"] == "巡视整改"
+    assert out["doc_type"] == "巡视整改进展情况"
 
 
 def test_dateline_agency_and_relative_source():
@@ -291,3 +296,24 @@ def test_dateline_agency_and_relative_source():
                 meta={"source": "省发改委", "site_name": "浙江省发展和改革委员会"})
     assert out["issuer"] == "浙江省发展和改革委员会"
     assert (out["province"], out["city"]) == ("浙江省", None)
+
+
+def test_adoption_note_dates_a_resolution_without_byline():
+    body = ["某某决议", "（2007年6月29日第十届全国人民代表大会常务委员会第二十八次会议通过）", "正文。"]
+    assert _meta(body, meta={"pubdate": "2007-08-20"})["date"] == "2007-06-29"
+    # a visible byline date is the page's own publication date and stays first
+    assert _meta(body, meta={"pubdate": "2007-08-20", "byline_date": "2007-08-21"})["date"] == "2007-08-20"
+    # a parenthesised date inside ordinary text is no adoption note
+    assert _meta(["（2007年6月29日，天气晴）", "正文。"], meta={"pubdate": "2007-08-20"})["date"] == "2007-08-20"
+
+
+def test_traditional_values_keep_the_page_script():
+    raw = "<p>中共福州市鼓樓區委關於巡視整改進展情況的通報</p><p>中共福州市鼓樓區委</p><p>2019年11月20日</p>"
+    page = RawPage(source="t.html", content=raw, is_html=True)
+    cleaned = CleanedPage(title="中共福州市鼓楼区委关于巡视整改进展情况的通报",
+                          paragraphs=["正文。", "中共福州市鼓楼区委", "2019年11月20日"])
+    out = M.extract_metadata(page, cleaned)
+    assert out["title"] == "中共福州市鼓樓區委關於巡視整改進展情況的通報"
+    assert out["issuer"] == "中共福州市鼓樓區委"
+    assert (out["district"], out["region_code"]) == ("鼓楼区", "350102")
+    assert M.original_script("某县委", "无关文字") == "某县委"

@@ -206,3 +206,14 @@ def test_find_in_text_national_roundup_is_none():
 def test_find_in_text_bad_input():
     assert R.find_in_text(None) is None  # type: ignore[arg-type]
     assert R.find_in_text("x" * 100000) is None
+
+
+def test_traditional_script_names():
+    from indexer import regions as R
+
+    assert R.find_in_text("廣西壯族自治區人民政府").code == "450000"
+    assert R.find_in_text("中共福州市鼓樓區委").code == "350102"
+    assert R.resolve("福州市鼓樓區").code == "350102"
+    # 乾 is also a traditional form of 干: the name must survive folding either way
+    assert R.find_in_text("乾县人民政府").code == "610424"
+    assert R.find_in_text("干县人民政府").code == "610424"  # the pipeline's t2s copy
