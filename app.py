@@ -24,7 +24,7 @@ from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 
-from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
+from indexer.search import Archive, IndexMissing, SearchError, SearchRequest, check_date
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["ms"] = format_ms
     app.jinja_env.globals["search_url"] = search_url
     app.jinja_env.globals["safe_link"] = safe_link
+    app.jinja_env.globals["date_input_type"] = date_input_type
 
     app.add_url_rule("/", "search", search_page)
     app.add_url_rule("/doc/<doc_id>", "doc", doc_page)
@@ -234,6 +235,18 @@ def safe_link(url: str | None) -> str | None:
     return url
 
 
+def date_input_type(value: str | None) -> str:
+    """`date` normally; `text` for a malformed value, so the user sees what to correct
+    (a date input would silently show an empty box)."""
+    if not value:
+        return "date"
+    try:
+        check_date(value, "日期")
+    except SearchError:
+        return "text"
+    return "date"
+
+
 def region_trail(region: dict[str, Any] | None) -> list[dict[str, str]]:
     """The current region filter as breadcrumbs (province -> city -> district)."""
     if not region:
@@ -263,19 +276,40 @@ def label_zh(label: str) -> str:
     return label
 
 
+def fill_months(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A monthly timeline with its empty months put back, so bars are evenly spaced in time.
+
+    (Yearly timelines already come continuous from the search layer.)
+    """
+    labels = [t["label"] for t in timeline]
+    if not labels or not all(re.fullmatch(r"\d{4}-\d{2}", x) for x in labels):
+        return timeline
+    counts = {t["label"]: t["count"] for t in timeline}
+    y, m = (int(x) for x in labels[0].split("-"))
+    end = tuple(int(x) for x in labels[-1].split("-"))
+    out: list[dict[str, Any]] = []
+    while (y, m) <= end and len(out) < 600:
+        label = f"{y:04d}-{m:02d}"
+        out.append({"label": label, "count": counts.get(label, 0)})
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
 def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any] | None:
     """Geometry of the inline SVG bar chart (computed here so the template stays simple)."""
     if not timeline or len(timeline) < 2 and not timeline[0].get("count"):
         return None
+    timeline = fill_months(timeline)
     n = len(timeline)
     # Wide enough for readable labels, never wider than the results column.
-    width, height, top, bottom = float(min(720, max(320, n * 44))), 150.0, 18.0, 22.0
-    slot = width / n
+    width, height, top, bottom = float(min(720, max(360, n * 60))), 150.0, 18.0, 22.0
+    pad = 28.0  # room for the first and last label, which are centred on their bars
+    slot = (width - 2 * pad) / n
     bar_w = max(2.0, min(48.0, slot * 0.7))
     peak = max((t["count"] for t in timeline), default=0) or 1
     chars = max(len(t["label"]) for t in timeline)
     # Label every k-th bar so labels never overlap (about 7 units per character).
-    step = max(1, math.ceil((chars * 7.0 + 6) / slot))
+    step = max(1, math.ceil((chars * 8.0 + 8) / slot))
     monthly = chars > 4
     cur = (params.get("from"), params.get("to"))
     bars = []
@@ -284,7 +318,7 @@ def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> di
         h = (height - top - bottom) * count / peak
         if count and h < 2:
             h = 2.0
-        x = i * slot + (slot - bar_w) / 2
+        x = pad + i * slot + (slot - bar_w) / 2
         rng = year_range(t["label"])
         href = search_url(params, from_=rng[0], to=rng[1]) if rng and count else None
         bars.append({
@@ -295,9 +329,8 @@ def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> di
             "cx": round(x + bar_w / 2, 1),
             "count": count,
             "label": t["label"],
-            "short": t["label"][2:] if monthly else t["label"],
             "title": f"{label_zh(t['label'])}：{count} 条",
-            "show_label": i % step == 0 or i == n - 1 and (n - 1) % step >= step / 2,
+            "show_label": i % step == 0,
             "show_count": count > 0 and slot >= 22,
             "href": href,
             "current": rng is not None and cur == rng,
@@ -312,6 +345,8 @@ def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> di
         "label_y": height - 6,
         "aria": f"按{unit}份统计的命中数：{summary}",
         "unit": unit,
+        # Too wide to shrink onto a phone legibly: scroll sideways there instead.
+        "wide": width > 480,
     }
 
 
@@ -401,6 +436,25 @@ def valid_doc_id(doc_id: str) -> bool:
     return bool(DOC_ID_RE.match(doc_id or ""))
 
 
+def related_notices(doc_id: str, code: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Other notices of the same region, and that region's path and total.
+
+    Optional decoration: a region code the division table no longer knows must not cost the
+    reader the document, so search errors here give an empty list.
+    """
+    if not code:
+        return [], None
+    try:
+        related = archive().same_region(doc_id)
+        res = archive().search(SearchRequest(region=code, sort="date", per_page=1))
+    except IndexMissing:
+        raise
+    except SearchError:
+        log.warning("no related notices for %s (region %r)", doc_id, code)
+        return [], None
+    return related, {"trail": region_trail(res.region), "total": res.total, "code": code}
+
+
 def doc_page(doc_id: str) -> tuple[str, int] | str:
     """One notice, highlighted when reached from a search (?q=...)."""
     if not valid_doc_id(doc_id):
@@ -411,12 +465,7 @@ def doc_page(doc_id: str) -> tuple[str, int] | str:
         doc = archive().get(doc_id, q=q)
         if doc is None:
             raise NotFound()
-        related = archive().same_region(doc_id) if doc.get("region_code") else []
-        region_info = None
-        if doc.get("region_code"):
-            res = archive().search(SearchRequest(region=doc["region_code"], sort="date", per_page=1))
-            region_info = {"trail": region_trail(res.region), "total": res.total,
-                           "code": doc["region_code"]}
+        related, region_info = related_notices(doc_id, doc.get("region_code"))
     except IndexMissing as exc:
         return render_error(503, str(exc) + "。请先运行 python -m indexer build 建立索引。")
     paragraphs = list(doc.get("paragraphs_html") or [])

@@ -173,7 +173,7 @@ def test_result_place_does_not_repeat_names(client):
 def test_timeline_svg(client, archive):
     page = text_of(client.get("/?q=巡察"))
     res = archive.search(SearchRequest(q="巡察"))
-    m = re.search(r'<svg class="timeline-svg"[^>]*>(.*?)</svg>', page, re.S)
+    m = re.search(r'<svg class="timeline-svg[^"]*"[^>]*>(.*?)</svg>', page, re.S)
     assert m, "timeline missing"
     svg_tag = page[m.start():page.index(">", m.start()) + 1]
     assert 'role="img"' in svg_tag and 'aria-label="' in svg_tag
@@ -343,6 +343,26 @@ def test_doc_body_paragraphs(client, archive):
     assert len(doc["paragraphs_html"]) > 2
     for p in doc["paragraphs_html"][1:]:
         assert f"<p>{p}</p>" in page
+
+
+def test_doc_page_survives_related_lookup_failure(index_dir, archive):
+    """Related notices are decoration: a region the search layer rejects must not break the page."""
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
+    real = app.extensions["archive"]
+
+    class Flaky:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def same_region(self, doc_id: str) -> list[dict[str, Any]]:
+            raise SearchError("未找到地区：999999")
+
+    app.extensions["archive"] = Flaky()
+    hit = archive.search(SearchRequest(q="巡察")).hits[0]
+    resp = app.test_client().get(f"/doc/{hit.id}")
+    assert resp.status_code == 200
+    page = text_of(resp)
+    assert "同地区的其他公告" not in page and html.escape(hit.title) in page
 
 
 def test_api_search_shape(client, archive):

@@ -1,0 +1,301 @@
+"""End to end: the real server (`python -m indexer serve`, waitress) in a real headless Chromium.
+
+Checks what only a browser can: the form submits, facet and paging links work when clicked,
+the page renders at phone width without sideways scrolling, the CSP blocks nothing we ship
+(no console errors, no violations), no request leaves the machine. Screenshots go to
+artifacts/screenshots/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+
+from indexer.index import build
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def _require_chromium() -> None:
+    if not os.access(CHROMIUM, os.X_OK):
+        msg = f"{CHROMIUM} is missing (install Debian's chromium: make browser)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real CLI server over the demo corpus; yields its base URL."""
+    _require_chromium()
+    index_dir = tmp_path_factory.mktemp("e2e-index")
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        report = build(["samples"], index_dir, workers=1)
+    finally:
+        os.chdir(cwd)
+    assert report.added > 10
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("e2e-log") / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexer", "serve", "--index", str(index_dir), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited: {log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(base + "/api/search", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer: {log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Watch:
+    """Console errors, page errors, CSP violations and off-machine requests of one page."""
+
+    def __init__(self) -> None:
+        self.console: list[str] = []
+        self.errors: list[str] = []
+        self.external: list[str] = []
+
+    def problems(self, page: Any) -> list[str]:
+        csp = page.evaluate("window.__csp || []")
+        return self.console + self.errors + [f"CSP: {v}" for v in csp] + [f"external: {u}" for u in self.external]
+
+
+CSP_LISTENER = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => {
+  window.__csp.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+"""
+
+
+def _open(browser: Any, width: int, height: int) -> tuple[Any, Any, Watch]:
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    context.add_init_script(CSP_LISTENER)
+    watch = Watch()
+
+    def route(r: Any) -> None:
+        host = urlsplit(r.request.url).hostname
+        if host not in ("127.0.0.1", "localhost"):
+            watch.external.append(r.request.url)
+            r.abort()
+        else:
+            r.continue_()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: watch.console.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: watch.errors.append(str(e)))
+    return context, page, watch
+
+
+def _api(server: str, path: str) -> dict[str, Any]:
+    with urllib.request.urlopen(server + path, timeout=30) as resp:
+        return json.loads(resp.read().decode("utf-8"))
+
+
+def _params(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def _count(page: Any) -> int:
+    return int(page.locator(".summary strong").first.inner_text())
+
+
+def test_search_facets_paging_and_document(server: str, browser: Any) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, watch = _open(browser, 1280, 900)
+    try:
+        page.goto(server + "/")
+        # keyboard users land on the skip link first
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "跳到结果"
+
+        # type a query and submit the form
+        page.get_by_label("检索词").fill("巡察")
+        page.get_by_role("button", name="搜索").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url).get("q") == "巡察"
+        expected = _api(server, "/api/search?q=" + quote("巡察"))
+        assert _count(page) == expected["total"] > 10
+        assert page.locator(".snippet mark").count() > 0
+        assert page.locator(".hit").count() == len(expected["hits"])
+        assert page.locator("svg.timeline-svg[role='img']").count() == 1
+        page.screenshot(path=str(SHOTS / "results-desktop.png"), full_page=True)
+
+        # drill down by clicking region facets: province -> city -> district
+        for level in range(3):
+            facet = page.locator("#facet-region ~ ul.facet-list a").first
+            name = facet.locator(".f-name").inner_text()
+            count = int(facet.locator(".f-count").inner_text())
+            facet.click()
+            page.wait_for_load_state("load")
+            assert _count(page) == count
+            assert name in page.locator(".chips").inner_text()
+            if not page.locator("#facet-region ~ ul.facet-list a").count():
+                break
+        district = name
+        assert level == 2, "the demo corpus has district-level notices under each city"
+        places = page.locator(".hit .m-place").all_inner_texts()
+        assert places and all(district in p for p in places)
+        assert page.locator(".breadcrumbs [aria-current='location']").inner_text() == district
+        assert _params(page.url)["q"] == "巡察"
+
+        # page forward with filters from the form: dates and sort
+        page.goto(server + "/?q=" + quote("整改"))
+        page.get_by_label("起始日期").fill("2016-01-01")
+        page.get_by_label("截止日期").fill("2025-12-31")
+        page.get_by_label("日期", exact=True).check()
+        page.get_by_role("button", name="搜索").click()
+        page.wait_for_load_state("load")
+        total = _count(page)
+        assert total > 10
+        first_page_ids = page.locator(".hit-title a").all_inner_texts()
+        page.get_by_role("link", name="下一页").click()
+        page.wait_for_load_state("load")
+        params = _params(page.url)
+        assert params["page"] == "2" and params["from"] == "2016-01-01" and params["to"] == "2025-12-31"
+        assert params["sort"] == "date" and params["q"] == "整改"
+        assert _count(page) == total
+        assert page.locator(".pagination [aria-current='page']").inner_text() == "2"
+        assert page.locator("#from").input_value() == "2016-01-01"
+        assert page.locator(".hit-title a").all_inner_texts() != first_page_ids
+        chips = page.locator(".chips").inner_text()
+        assert "2016-01-01" in chips and "2025-12-31" in chips
+
+        # open a document from a search: title, metadata, highlight
+        page.goto(server + "/?q=" + quote("巡察整改"))
+        link = page.locator(".hit-title a").first
+        title = link.inner_text()
+        link.click()
+        page.wait_for_load_state("load")
+        assert "/doc/" in page.url and _params(page.url)["q"] == "巡察整改"
+        assert page.locator("h1").inner_text() == title
+        meta = page.locator(".meta-table").inner_text()
+        for label in ("日期", "发布机关", "省/市/区县", "文种", "文号", "原文链接", "来源文件"):
+            assert label in meta
+        doc = _api(server, "/api/doc/" + urlsplit(page.url).path.rsplit("/", 1)[1])
+        assert doc["date"] in meta
+        assert page.locator(".doc-text mark").count() > 0
+        assert page.locator(".doc-text mark").first.inner_text() == "巡察整改"
+        page.screenshot(path=str(SHOTS / "document-desktop.png"), full_page=True)
+        page.get_by_role("link", name="返回检索结果").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url) == {"q": "巡察整改"}
+
+        assert watch.problems(page) == []
+    finally:
+        context.close()
+
+
+def test_phone_width(server: str, browser: Any) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, watch = _open(browser, 390, 844)
+    try:
+        page.goto(server + "/?q=" + quote("巡察"))
+        assert page.locator(".hit").count() > 0
+        # nothing wider than the screen (the timeline scrolls inside its own box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # the sidebar stacks below the results
+        results = page.locator("#results").bounding_box()
+        facets = page.locator("#facets").bounding_box()
+        assert facets["y"] >= results["y"] + results["height"] - 1
+        page.screenshot(path=str(SHOTS / "results-phone.png"), full_page=True)
+        page.locator(".hit-title a").first.click()
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(SHOTS / "document-phone.png"), full_page=True)
+        assert watch.problems(page) == []
+    finally:
+        context.close()
+
+
+def test_error_pages_in_browser(server: str, browser: Any) -> None:
+    context, page, watch = _open(browser, 1280, 900)
+    try:
+        resp = page.goto(server + "/?from=2020-13-01")
+        assert resp.status == 400
+        assert page.locator("[role='alert']").inner_text().startswith("无法完成检索")
+        assert page.locator("#from").input_value() == "2020-13-01"  # kept for correcting
+        resp = page.goto(server + "/doc/..%2F..%2Fetc")
+        assert resp.status == 404
+        assert page.locator("h1").inner_text() == "页面不存在"
+        assert resp.headers["content-security-policy"].startswith("default-src 'self'")
+        problems = watch.problems(page)
+        assert all("status of 40" in p for p in problems), problems
+    finally:
+        context.close()
+
+
+def test_csp_blocks_inline_script(server: str, browser: Any) -> None:
+    """Positive control: the CSP is enforced and the violation watcher sees it."""
+    context, page, watch = _open(browser, 1280, 900)
+    try:
+        page.goto(server + "/?q=" + quote("巡察"))
+        assert page.evaluate("window.__csp.length") == 0
+        page.evaluate("""() => {
+            const s = document.createElement('script');
+            s.textContent = 'window.__ran = 1';
+            document.body.appendChild(s);
+        }""")
+        page.wait_for_function("window.__csp.length > 0")
+        assert page.evaluate("window.__ran") is None
+        assert any("script-src" in v for v in page.evaluate("window.__csp"))
+    finally:
+        context.close()
