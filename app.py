@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 PER_PAGE = 10
 MAX_Q = 1000            # characters of q the app passes on; the search layer may cut further
 MAX_PARAM = 200         # other parameters are short by nature (names, codes, dates)
+FACET_LIMIT = 12        # facet values shown before "更多"
 PAGE_WINDOW = 2         # page links shown on each side of the current page
 DOC_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
 SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page")
@@ -338,8 +339,8 @@ def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> di
     summary = "，".join(f"{label_zh(t['label'])} {t['count']} 条" for t in timeline if t["count"])
     unit = "月" if monthly else "年"
     return {
-        "width": width,
-        "height": height,
+        "width": int(width),
+        "height": int(height),
         "baseline": height - bottom,
         "bars": bars,
         "label_y": height - 6,
@@ -413,7 +414,7 @@ def search_page() -> tuple[str, int] | str:
     try:
         data, messages = run_search(params)
     except IndexMissing as exc:
-        return render_error(503, str(exc) + "。请先运行 python -m indexer build 建立索引。")
+        return index_missing(exc)
     except SearchError as exc:
         error, status = str(exc), 400
     ctx: dict[str, Any] = {
@@ -427,6 +428,7 @@ def search_page() -> tuple[str, int] | str:
         "chart": timeline_chart(data["timeline"], params) if data else None,
         "pages": page_window(data["page"], data["pages"]) if data else [],
         "api_url": search_url(params, "api_search", page=params.get("page")),
+        "facet_limit": FACET_LIMIT,
         "doc_params": {k: v for k, v in params.items()},
     }
     return render_template("search.html", **ctx), status
@@ -467,7 +469,7 @@ def doc_page(doc_id: str) -> tuple[str, int] | str:
             raise NotFound()
         related, region_info = related_notices(doc_id, doc.get("region_code"))
     except IndexMissing as exc:
-        return render_error(503, str(exc) + "。请先运行 python -m indexer build 建立索引。")
+        return index_missing(exc)
     paragraphs = list(doc.get("paragraphs_html") or [])
     # The cleaned body often starts with the title line; the page already shows it as <h1>.
     if paragraphs and doc.get("title") and MARK_RE.sub("", paragraphs[0]) == MARK_RE.sub("", doc.get("title_html") or ""):
@@ -491,7 +493,7 @@ def api_search() -> Response | tuple[Response, int]:
     try:
         data, messages = run_search(params)
     except IndexMissing as exc:
-        return jsonify({"error": str(exc)}), 503
+        return index_missing(exc)
     except SearchError as exc:
         return jsonify({"error": str(exc)}), 400
     data["messages"] = messages
@@ -505,13 +507,22 @@ def api_doc(doc_id: str) -> Response | tuple[Response, int]:
     try:
         doc = archive().get(doc_id)
     except IndexMissing as exc:
-        return jsonify({"error": str(exc)}), 503
+        return index_missing(exc)
     if doc is None:
         return jsonify({"error": "未找到该公告"}), 404
     return jsonify({k: v for k, v in doc.items() if not k.endswith("_html")})
 
 
 # -- errors and headers ------------------------------------------------------------------
+
+
+INDEX_MISSING = "检索索引尚未建立或暂不可用。请先运行 python -m indexer build 建立索引（演示数据：make index）。"
+
+
+def index_missing(exc: IndexMissing) -> tuple[str | Response, int]:
+    """503 without the server's file paths (they go to the log)."""
+    log.error("index unavailable: %s", exc)
+    return render_error(503, INDEX_MISSING)
 
 
 def wants_json() -> bool:

@@ -231,6 +231,30 @@ def test_region_drill_down_and_breadcrumbs(client):
     assert "莲湖区" in district
 
 
+def test_long_facet_lists_fold_into_more(index_dir):
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
+    real = app.extensions["archive"]
+
+    class ManyRegions:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def search(self, req: SearchRequest) -> Any:
+            res = real.search(req)
+            res.facets = dict(res.facets)
+            res.facets["region"] = [{"value": f"地区{i:02d}", "code": f"{110100 + i}", "count": 30 - i} for i in range(20)]
+            return res
+
+    app.extensions["archive"] = ManyRegions()
+    page = text_of(app.test_client().get("/"))
+    section = page[page.index('aria-labelledby="facet-region"'):]
+    section = section[:section.index("</section>")]
+    head, _, folded = section.partition("<details")
+    assert head.count('class="f-name"') == 12 and folded.count('class="f-name"') == 8
+    assert "更多地区（8）" in folded
+    assert [v for v, _ in facets_in_page(page)["region"]] == [f"地区{i:02d}" for i in range(20)]
+
+
 def test_year_and_type_facet_links(client):
     page = text_of(client.get("/?q=巡察"))
     data = api(client, "/api/search?q=巡察")
@@ -528,6 +552,7 @@ def test_index_missing_is_503(tmp_path, make_dir):
         resp = c.get(path)
         assert resp.status_code == 503, path
         assert "python -m indexer build" in text_of(resp)
+        assert str(target) not in text_of(resp)  # no server paths for visitors
     for path in ("/api/search?q=巡察", "/api/doc/ffffffffffffffff"):
         resp = c.get(path)
         assert resp.status_code == 503 and "索引" in resp.get_json()["error"]
