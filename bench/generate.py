@@ -40,8 +40,9 @@ DATE_LO, DATE_HI = _dt.date(2010, 1, 1), _dt.date(2026, 12, 31)
 CHANGE_SENTENCE = "（本文于{n}次修订：补充整改台账第{n}项，调整责任单位及完成时限。）"
 
 # Source paragraphs that are page chrome themselves (bylines, editor lines, prev/next links,
-# print/close buttons): a cleaner is right to drop them, so they would blur the truth.
-_CHROME = re.compile(r"来源[:：]|发布时间|发布日期[:：]|责任编辑|浏览次数|点击数|上一篇|下一篇|打印本页|关闭窗口|ICP备|分享到|字体[:：]|当前位置")
+# print/close buttons, breadcrumbs, table rows flattened with pipes): a cleaner is right to
+# drop them, so they would blur the truth.
+_CHROME = re.compile(r"^首页|\s>>?\s|位置[:：]|-->|\||来源[:：]|发布时间|发布日期[:：]|责任编辑|浏览次数|点击数|上一篇|下一篇|打印本页|关闭窗口|ICP备|分享到|字体[:：]|当前位置")
 _TAG = re.compile(r"<[^>]+>")
 _P = re.compile(r"<p[^>]*>(.*?)</p>", re.S | re.I)
 
