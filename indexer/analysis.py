@@ -7,8 +7,8 @@ text contains it, as a substring scan would. Word segmenters cannot keep that pr
 * every text is normalised the same way (NFKC, so full-width and half-width forms agree;
   case-folding for Latin letters; traditional characters mapped one-to-one to simplified
   ones, so 巡視整改 finds 巡视整改);
-* runs of CJK characters are indexed as position-free unigrams and bigrams, runs of other
-  letters and digits as whole words;
+* runs of CJK characters (and any other non-ASCII letters) are indexed as position-free
+  unigrams and bigrams, runs of ASCII letters and digits as whole words;
 * a query string becomes the set of grams it must contain (a candidate filter that never
   misses) and, unless it is a single gram or word, is then verified as a literal substring
   of the stored normalised text (so there is no false hit either).
@@ -27,15 +27,13 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# CJK ideographs (basic, extension A, compatibility, extensions B+), 〇, kana and hangul.
-_CJK_CLASS = (
-    "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-    "\U00020000-\U0003134f"
-)
-CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
-# Letters and digits that are not CJK (\w minus underscore minus the CJK class).
-WORD_RUN = re.compile(f"[^\\W_{_CJK_CLASS}]+")
-TOKEN = re.compile(f"(?P<cjk>[{_CJK_CLASS}]+)|(?P<word>[^\\W_{_CJK_CLASS}]+)")
+# Text is split into runs of ASCII letters/digits ("words", matched whole) and runs of
+# every other letter or digit (CJK, kana, hangul, but also é or Cyrillic), which are
+# indexed as character grams. Keeping words ASCII-only makes "whole word" mean the same
+# thing in the index and in the byte-level verification (which sees ASCII edges only).
+WORD_RUN = re.compile(r"[0-9a-z]+")
+CJK_RUN = re.compile(r"[^\W0-9a-z_]+")
+TOKEN = re.compile(r"(?P<cjk>[^\W0-9a-z_]+)|(?P<word>[0-9a-z]+)")
 
 # How many characters a single CJK index term spans at most. Queries of up to this many
 # CJK characters are answered from one posting list with no verification.
@@ -99,9 +97,8 @@ def required_terms(normalized: str) -> tuple[list[str], bool]:
     small and the substring verification that follows has little to read.
     """
     terms: list[str] = []
-    pieces = 0
-    for m in TOKEN.finditer(normalized):
-        pieces += 1
+    tokens = list(TOKEN.finditer(normalized))
+    for m in tokens:
         if m.group("cjk"):
             run = m.group("cjk")
             if len(run) <= MAX_GRAM:
@@ -111,8 +108,11 @@ def required_terms(normalized: str) -> tuple[list[str], bool]:
         else:
             terms.append(m.group("word"))
     unique = list(dict.fromkeys(terms))
-    exact = pieces == 1 and len(unique) == 1 and (
-        len(normalized) <= MAX_GRAM or WORD_RUN.fullmatch(normalized) is not None
+    # Proof without verification: the literal is exactly one term, nothing around it.
+    exact = (
+        len(tokens) == 1
+        and tokens[0].group(0) == normalized
+        and (tokens[0].group("word") is not None or len(normalized) <= MAX_GRAM)
     )
     return unique, exact
 

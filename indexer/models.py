@@ -113,3 +113,8 @@ class PageError(Exception):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Exceptions pickle their `args`, which would lose `reason`; worker processes
+        # send PageErrors back to the build, so keep both.
+        return (PageError, (self.source, self.reason))

@@ -182,6 +182,8 @@ class _Parser:
         return self.primary()
 
     def primary(self) -> Node | None:
+        if self.peek() is None:
+            return None
         kind, value = self.take()
         if kind == "(":
             node = self.or_expr()

@@ -39,3 +39,14 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return ROOT / "samples"
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the bundled demo corpus, built once per test session."""
+    from indexer.index import build
+
+    ix = tmp_path_factory.mktemp("demo_index")
+    report = build([str(ROOT / "samples")], ix, workers=1, progress=False)
+    assert report.added > 0 and not report.failed, report.failed
+    return ix
