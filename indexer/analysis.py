@@ -22,9 +22,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections import Counter
+import operator
 from pathlib import Path
 
+_concat = operator.add
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Text is split into runs of ASCII letters/digits ("words", matched whole) and runs of
@@ -73,20 +74,21 @@ def normalize_char(ch: str) -> str:
     return normalize(ch)
 
 
-def index_terms(normalized: str) -> Counter[str]:
-    """Counts of the index terms of an already normalised text.
+def index_terms(normalized: str) -> set[str]:
+    """The index terms of an already normalised text.
 
-    CJK runs give every character and every adjacent pair; other letter/digit runs give
-    the whole word. No positions are kept: phrase checks happen on the stored text.
+    CJK runs give every character and every adjacent pair; ASCII letter/digit runs give
+    the whole word. No positions or counts are kept: phrase checks and term frequencies
+    come from the stored text at query time.
     """
-    counts: Counter[str] = Counter()
-    update = counts.update
+    terms: set[str] = set()
+    update = terms.update
     for run in CJK_RUN.findall(normalized):
         update(run)
         if len(run) > 1:
-            update([run[i : i + 2] for i in range(len(run) - 1)])
+            update(map(_concat, run, run[1:]))
     update(WORD_RUN.findall(normalized))
-    return counts
+    return terms
 
 
 def required_terms(normalized: str) -> tuple[list[str], bool]:

@@ -154,8 +154,8 @@ class Prepared:
     """A notice plus the analysis done in a worker process, ready for the writer."""
 
     notice: Notice
-    terms: dict[str, int]
-    iterms: dict[str, int]
+    terms: set[str]
+    iterms: set[str]
     vtext: bytes
     content_hash: str
 
@@ -167,7 +167,7 @@ def prepare(notice: Notice) -> Prepared:
     blob = f"{ntitle}\x01{nbody}\x01{nissuer}"
     terms = index_terms(f"{ntitle}\n{nbody}")
     iterms = index_terms(nissuer)
-    return Prepared(notice, dict(terms), dict(iterms), blob.encode("utf-8", "replace"), notice.content_hash)
+    return Prepared(notice, terms, iterms, blob.encode("utf-8", "replace"), notice.content_hash)
 
 
 def process_file(path: str) -> tuple[str, list[Prepared | PageError]]:

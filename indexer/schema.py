@@ -4,7 +4,6 @@ the index, and unpickling it needs the field classes at the same import path.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,10 +12,7 @@ from indexer.whooshlib import fields, formats, columns
 
 # Bumped whenever the schema or the analysis changes incompatibly: an index written with
 # another version is rebuilt rather than silently searched with the wrong analysis.
-SCHEMA_VERSION = "3"
-
-_pack_freq = struct.Struct("!I").pack
-
+SCHEMA_VERSION = "4"
 
 class GramField(fields.FieldType):
     """Position-free CJK unigrams + bigrams and whole Latin/digit words.
@@ -27,12 +23,14 @@ class GramField(fields.FieldType):
     """
 
     def __init__(self) -> None:
-        super().__init__(formats.Frequency(), analyzer=None, scorable=True, stored=False)
+        # Existence: ranking uses literal counts from the verified text, not term weights,
+        # so postings carry nothing but the document number.
+        super().__init__(formats.Existence(), analyzer=None, scorable=False, stored=False)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        counts = value if isinstance(value, dict) else index_terms(value)
-        for term, freq in counts.items():
-            yield term.encode("utf-8"), freq, float(freq), _pack_freq(freq)
+        terms = value if isinstance(value, (set, frozenset)) else index_terms(value)
+        for term in terms:
+            yield term.encode("utf-8"), 1, 1.0, b""
 
     def self_parsing(self) -> bool:
         return False
