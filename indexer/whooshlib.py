@@ -235,7 +235,7 @@ class Snapshot:
 
     def _load_segment(self, sub: Any, offset: int) -> SegmentView:
         doccount = sub.doc_count_all()
-        deleted = frozenset(sub.deleted_docs()) if sub.has_deletions() else frozenset()
+        deleted = frozenset(sub.deleted_docs_set) if sub.has_deletions() else frozenset()
         recs: list[list[str]] = []
         if sub.has_column("rec"):
             for raw in sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False):
