@@ -16,14 +16,16 @@ import logging
 import math
 import os
 import re
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request, url_for
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, stream_with_context, url_for
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 
+from indexer import feeds
 from indexer.search import Archive, IndexMissing, SearchError, SearchRequest, check_date
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ FACET_LIMIT = 12        # facet values shown before "更多"
 PAGE_WINDOW = 2         # page links shown on each side of the current page
 DOC_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
 SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page")
+FILTER_PARAMS = ("q", "region", "from", "to", "type")  # what a feed or an export is "of"
+SIMILAR_LIMIT = 5
 MARK_RE = re.compile(r"</?mark>")
 # Names that carry no information in a place line ("北京市 市辖区 东城区").
 FILLER_PLACES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
@@ -106,6 +110,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.add_url_rule("/doc/<doc_id>", "doc", doc_page)
     app.add_url_rule("/api/search", "api_search", api_search)
     app.add_url_rule("/api/doc/<doc_id>", "api_doc", api_doc)
+    app.add_url_rule("/feed.atom", "feed_atom", feed_atom)
+    app.add_url_rule("/export.csv", "export_csv", export_csv)
+    app.add_url_rule("/export.jsonl", "export_jsonl", export_jsonl)
+    app.add_url_rule("/regions", "regions", regions_page)
 
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
@@ -428,6 +436,10 @@ def search_page() -> tuple[str, int] | str:
         "chart": timeline_chart(data["timeline"], params) if data else None,
         "pages": page_window(data["page"], data["pages"]) if data else [],
         "api_url": search_url(params, "api_search", page=params.get("page")),
+        "feed_url": search_url(params, "feed_atom", sort=None),
+        "csv_url": search_url(params, "export_csv"),
+        "jsonl_url": search_url(params, "export_jsonl"),
+        "feed_title": feed_title_of(params, data) if data else None,
         "facet_limit": FACET_LIMIT,
         "doc_params": {k: v for k, v in params.items()},
     }
@@ -468,6 +480,7 @@ def doc_page(doc_id: str) -> tuple[str, int] | str:
         if doc is None:
             raise NotFound()
         related, region_info = related_notices(doc_id, doc.get("region_code"))
+        similar = similar_of(doc)
     except IndexMissing as exc:
         return index_missing(exc)
     paragraphs = list(doc.get("paragraphs_html") or [])
@@ -480,11 +493,114 @@ def doc_page(doc_id: str) -> tuple[str, int] | str:
         doc=doc,
         paragraphs=paragraphs,
         related=related,
+        similar=similar,
         region_info=region_info,
         params=params,
         back=back,
         link=safe_link(doc.get("url")),
     )
+
+
+def similar_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Notices closest in content (reposts excluded); decoration, so failures give []."""
+    try:
+        return feeds.similar_notices(archive(), doc, limit=SIMILAR_LIMIT)
+    except IndexMissing:
+        raise
+    except SearchError:
+        log.warning("no similar notices for %s", doc.get("id"))
+        return []
+
+
+# -- feeds, exports, regions -------------------------------------------------------------
+
+
+def filter_params() -> dict[str, str]:
+    params = read_params()
+    return {k: v for k, v in params.items() if k in FILTER_PARAMS}
+
+
+def bad_request_text(message: str) -> Response:
+    """400 as plain text: feed readers and download managers show text, not our HTML."""
+    return Response(f"无法完成请求：{message}\n", status=400, mimetype="text/plain")
+
+
+def external_url(endpoint: str, params: dict[str, str]) -> str:
+    return url_for(endpoint, _external=True, **{k: params[k] for k in SEARCH_PARAMS if k in params})
+
+
+def feed_title_of(params: dict[str, str], data: dict[str, Any] | None) -> str:
+    region = (data or {}).get("region") or {}
+    trail = region_trail(region)
+    return feeds.feed_title(params.get("q"), trail[-1]["name"] if trail else region.get("name"),
+                            params.get("type"), params.get("from"), params.get("to"))
+
+
+def feed_atom() -> Response | tuple[str | Response, int]:
+    """Atom 1.0 feed of the newest notices matching a search (the search page's filters)."""
+    params = filter_params()
+    try:
+        req, _ = make_request({**params, "sort": "date"}, per_page=feeds.FEED_ENTRIES)
+        data = archive().search(req).as_dict()
+    except IndexMissing as exc:
+        return index_missing(exc)
+    except SearchError as exc:
+        return bad_request_text(str(exc))
+    body = feeds.atom_feed(
+        data["hits"],
+        title=feed_title_of(params, data),
+        feed_id=external_url("feed_atom", params),
+        self_url=external_url("feed_atom", params),
+        alternate_url=external_url("search", {**params, "sort": "date"}),
+        doc_url=lambda doc_id: url_for("doc", doc_id=doc_id, _external=True),
+        now=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+def export_csv() -> Response | tuple[str | Response, int]:
+    return export_response("csv")
+
+
+def export_jsonl() -> Response | tuple[str | Response, int]:
+    return export_response("jsonl")
+
+
+def export_response(kind: str) -> Response | tuple[str | Response, int]:
+    """Every matching notice (up to feeds.MAX_EXPORT_ROWS), streamed as it is read.
+
+    The first page is searched before the response starts, so bad parameters are a 400;
+    later failures can only be reported inside the file (see indexer.feeds).
+    """
+    params = read_params()
+    params.pop("page", None)
+    try:
+        req, _ = make_request(params, per_page=feeds.EXPORT_PAGE)
+        export = feeds.start_export(archive(), req)
+    except IndexMissing as exc:
+        return index_missing(exc)
+    except SearchError as exc:
+        return bad_request_text(str(exc))
+    if kind == "csv":
+        stream, content_type = feeds.csv_stream(export), "text/csv; charset=utf-8"
+    else:
+        stream, content_type = feeds.jsonl_stream(export), "application/x-ndjson; charset=utf-8"
+    resp = Response(stream_with_context(stream), content_type=content_type)
+    region = export.first.region or {}
+    resp.headers["Content-Disposition"] = feeds.content_disposition(
+        [params.get("q"), region.get("name"), params.get("type"), params.get("from"), params.get("to")], kind)
+    resp.headers["X-Total-Count"] = str(export.total)
+    return resp
+
+
+def regions_page() -> tuple[str | Response, int] | str:
+    """地区索引: provinces -> cities -> districts with counts for the whole archive."""
+    try:
+        total, tree = feeds.region_tree(archive())
+    except IndexMissing as exc:
+        return index_missing(exc)
+    placed = sum(n.count for n in tree)
+    return render_template("regions.html", total=total, tree=tree, unplaced=total - placed)
 
 
 def api_search() -> Response | tuple[Response, int]:
