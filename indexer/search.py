@@ -389,9 +389,10 @@ class Archive:
 
             top = heapq.nlargest(need, comp.hits, key=date_key)
             return [(0.0, d) for d in top[need - per_page :]]
-        if comp.scores is None:
-            comp.scores = _bm25(snap, comp.hits, comp.leaves, comp._eval)  # type: ignore[attr-defined]
         scores = comp.scores
+        if scores is None:
+            scores = _bm25(snap, comp.hits, comp.leaves, comp._eval)  # type: ignore[attr-defined]
+            comp.scores = scores
         top = heapq.nlargest(need, comp.hits, key=lambda d: (scores.get(d, 0.0), d))
         return [(scores.get(d, 0.0), d) for d in top[need - per_page :]]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -221,6 +222,9 @@ class Snapshot:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        # Whoosh readers share file objects (seek + read): one thread at a time. The
+        # memory-mapped verification text needs no lock.
+        self._io = threading.RLock()
         self.ix = open_index(self.path)
         self.searcher = self.ix.searcher()
         self.reader = self.searcher.reader()
@@ -263,9 +267,10 @@ class Snapshot:
         out: set[int] = set()
         btext = term.encode("utf-8")
         for sub, offset in self._leaves:
-            if (fieldname, btext) not in sub:
-                continue
-            ids = sub.postings(fieldname, btext).all_ids()
+            with self._io:
+                if (fieldname, btext) not in sub:
+                    continue
+                ids = list(sub.postings(fieldname, btext).all_ids())
             if offset:
                 out.update(offset + i for i in ids)
             else:
@@ -273,7 +278,8 @@ class Snapshot:
         return out
 
     def term_doc_frequency(self, fieldname: str, term: str) -> int:
-        return self.reader.doc_frequency(fieldname, term.encode("utf-8"))
+        with self._io:
+            return self.reader.doc_frequency(fieldname, term.encode("utf-8"))
 
     def live_docs(self) -> set[int]:
         out: set[int] = set()
@@ -309,7 +315,8 @@ class Snapshot:
                     yield seg.offset + local, rec
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        return self.reader.stored_fields(docnum)
+        with self._io:
+            return self.reader.stored_fields(docnum)
 
     def close(self) -> None:
         for seg in self.segments:
@@ -322,6 +329,7 @@ class Snapshot:
     def is_current(self) -> bool:
         """False once a build has committed a newer generation."""
         try:
-            return self.ix.latest_generation() == self.generation
+            with self._io:
+                return self.ix.latest_generation() == self.generation
         except OSError:
             return True

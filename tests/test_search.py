@@ -308,3 +308,36 @@ def test_long_and_huge_queries_are_bounded(demo: tuple[Archive, list[dict]]) -> 
     assert any("过长" in m for m in res.messages)
     res = archive.search(SearchRequest(q=" OR ".join(f"词{i}" for i in range(500))))
     assert any("过多" in m for m in res.messages)
+
+
+def test_concurrent_searches_agree_with_serial(demo_index: Path) -> None:
+    """Whoosh readers share file handles; the archive must serialise access to them."""
+    import threading
+
+    queries = ["整改", '"整改工作"', "巡察 -巡视", "title:通报", "巡视 OR 巡察", "全面从严治党"]
+    serial_archive = Archive(demo_index)
+    expected = {q: serial_archive.search(SearchRequest(q=q, per_page=50)).total for q in queries}
+    shared = Archive(demo_index)
+    errors: list[BaseException] = []
+    mismatches: list[tuple[str, int]] = []
+
+    def worker(seed: int) -> None:
+        rnd = random.Random(seed)
+        for _ in range(25):
+            q = rnd.choice(queries)
+            try:
+                with shared._lock:
+                    shared._cache.clear()
+                total = shared.search(SearchRequest(q=q, per_page=50, sort=rnd.choice(["date", "relevance"]))).total
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+                return
+            if total != expected[q]:
+                mismatches.append((q, total))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and not mismatches, (errors[:3], mismatches[:3])
