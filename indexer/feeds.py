@@ -11,6 +11,7 @@ against formula injection, because a spreadsheet executes a cell starting with `
 from __future__ import annotations
 
 import csv
+import datetime
 import html
 import io
 import json
@@ -60,6 +61,10 @@ def snippet_text(snippet_html: str | None) -> str:
 def atom_date(date: str | None) -> str | None:
     """An ISO notice date as an Atom timestamp (the day's start, UTC); None if malformed."""
     if not date or not DATE_RE.match(date):
+        return None
+    try:
+        datetime.date.fromisoformat(date)
+    except ValueError:
         return None
     return f"{date}T00:00:00Z"
 

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -681,3 +681,152 @@ def test_search_url_resets_page(client):
         assert query_of(search_url(base, type="通知")) == {"q": "巡察", "region": "610104", "type": "通知"}
         assert query_of(search_url(base, page=4)) == {"q": "巡察", "region": "610104", "page": "4"}
         assert query_of(search_url(base, region=None)) == {"q": "巡察"}
+
+
+# -- feeds, exports, similar notices, regions --------------------------------------------
+
+
+def test_feed_route(client, archive):
+    import feedparser
+
+    resp = client.get("/feed.atom?q=巡察整改&region=陕西省")
+    assert resp.status_code == 200
+    assert resp.content_type == "application/atom+xml; charset=utf-8"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    parsed = feedparser.parse(resp.data)
+    assert parsed.bozo == 0
+    assert parsed.feed.title == "公告检索：巡察整改 · 陕西省"
+    expected = archive.search(SearchRequest(q="巡察整改", region="陕西省", sort="date", per_page=50))
+    assert expected.total > 0
+    assert [e.link for e in parsed.entries] == [f"http://localhost/doc/{h.id}" for h in expected.hits]
+    links = {link.rel: link.href for link in parsed.feed.links}
+    assert query_of(links["self"]) == {"q": "巡察整改", "region": "陕西省"} and urlsplit(links["self"]).path == "/feed.atom"
+    assert query_of(links["alternate"]) == {"q": "巡察整改", "region": "陕西省", "sort": "date"}
+
+
+def test_feed_route_newest_fifty_and_bad_parameters(client, archive):
+    import feedparser
+
+    parsed = feedparser.parse(client.get("/feed.atom").data)
+    expected = archive.search(SearchRequest(sort="date", per_page=50))
+    assert [e.link.rsplit("/", 1)[1] for e in parsed.entries] == [h.id for h in expected.hits]
+    assert parsed.feed.title == "公告检索：最新公告"
+    resp = client.get("/feed.atom?from=2020-02-30")
+    assert resp.status_code == 400 and resp.mimetype == "text/plain" and "不是有效日期" in text_of(resp)
+
+
+def test_results_page_links_feed_and_exports(client):
+    page = text_of(client.get("/?q=巡察&region=西安市&sort=date&page=1"))
+    alt = re.search(r'<link rel="alternate" type="application/atom\+xml" title="([^"]*)" href="([^"]*)">', page)
+    assert alt and html.unescape(alt.group(1)) == "公告检索：巡察 · 西安市"
+    assert query_of(html.unescape(alt.group(2))) == {"q": "巡察", "region": "西安市"}
+    assert "订阅 Atom" in page and "导出 CSV" in page and "导出 JSONL" in page
+    by_path = {urlsplit(h).path: query_of(h) for h in hrefs(page) if h.startswith(("/feed", "/export"))}
+    assert by_path["/feed.atom"] == {"q": "巡察", "region": "西安市"}
+    assert by_path["/export.csv"] == by_path["/export.jsonl"] == {"q": "巡察", "region": "西安市", "sort": "date"}
+    for path, q in by_path.items():
+        resp = client.get(path, query_string=q)
+        assert resp.status_code == 200 and resp.data
+        resp.close()
+
+
+def test_export_csv_route(client, archive):
+    resp = client.get("/export.csv?q=整改&type=巡察整改进展情况")
+    assert resp.status_code == 200 and resp.content_type == "text/csv; charset=utf-8"
+    cd = resp.headers["Content-Disposition"]
+    assert cd.startswith('attachment; filename="notices.csv"; filename*=UTF-8\'\'')
+    assert "巡察整改进展情况" in unquote(cd)
+    raw = resp.data
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    expected = archive.search(SearchRequest(q="整改", doc_type="巡察整改进展情况", per_page=100))
+    assert [r[0] for r in rows[1:]] == [h.id for h in expected.hits] and expected.total == len(rows) - 1 > 0
+    assert resp.headers["X-Total-Count"] == str(expected.total)
+
+
+def test_export_jsonl_route(client, archive):
+    resp = client.get("/export.jsonl?region=莲湖区")
+    assert resp.status_code == 200 and resp.mimetype == "application/x-ndjson"
+    recs = [json.loads(x) for x in text_of(resp).splitlines()]
+    expected = archive.search(SearchRequest(region="莲湖区", per_page=100))
+    assert [r["id"] for r in recs] == [h.id for h in expected.hits]
+    assert all(r["body"] == archive.get(r["id"])["body"] for r in recs)
+    assert client.get("/export.jsonl?region=不存在的地区名").status_code == 400
+    assert client.get("/export.csv?sort=random").status_code == 400
+
+
+def test_export_of_hostile_page(hostile_client):
+    text = hostile_client.get("/export.csv?q=巡察").data.decode("utf-8-sig")
+    assert HOSTILE_TITLE in text  # faithful, it is a data file ...
+    assert "\n" not in text.replace("\r\n", "")
+    resp = hostile_client.get("/feed.atom?q=巡察")
+    assert b"<script>" not in resp.data and b"&lt;script&gt;" in resp.data
+
+
+def test_doc_page_similar_notices(client, archive):
+    from indexer import feeds
+
+    hit = archive.search(SearchRequest(q="title:巡察公告")).hits[0]
+    page = text_of(client.get(f"/doc/{hit.id}"))
+    sims = feeds.similar_notices(archive, archive.get(hit.id))
+    assert sims
+    section = page[page.index('aria-labelledby="similar-heading"'):]
+    section = section[:section.index("</section>")]
+    assert "相似公告" in section
+    assert re.findall(r'href="/doc/([0-9a-f]+)"', section) == [s["id"] for s in sims]
+    for s in sims:
+        assert (s["date"] or "日期不详") in section
+
+
+def test_doc_page_survives_similar_lookup_failure(index_dir, archive):
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
+    real = app.extensions["archive"]
+
+    class Flaky:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def search(self, req: SearchRequest) -> Any:
+            if " OR " in req.q or req.q.startswith('"'):
+                raise SearchError("检索词过多")
+            return real.search(req)
+
+    app.extensions["archive"] = Flaky()
+    hit = archive.search(SearchRequest(q="巡察")).hits[0]
+    resp = app.test_client().get(f"/doc/{hit.id}")
+    assert resp.status_code == 200 and "相似公告" not in text_of(resp)
+
+
+def test_regions_page(client, archive):
+    resp = client.get("/regions")
+    assert resp.status_code == 200
+    page = text_of(resp)
+    assert "地区索引" in page and "<h1>地区索引</h1>" in page
+    links = re.findall(r'<a href="/\?region=(\d+)" data-code="\d+"><span class="f-name">(.*?)</span> <span class="f-count">(\d+)</span>', page)
+    assert links
+    for code, name, count in links:
+        assert int(count) == archive.search(SearchRequest(region=code, per_page=1)).total, name
+    names = [n for _, n, _ in links]
+    assert "陕西省" in names and "西安市" in names and "莲湖区" in names and "市辖区" not in names
+    # linked from the header of every page
+    assert 'href="/regions"' in text_of(client.get("/")) and 'href="/regions"' in page
+
+
+def test_new_routes_have_security_headers_and_no_inline_code(client):
+    for path in ("/regions", "/feed.atom", "/export.csv", "/export.jsonl"):
+        resp = client.get(path)
+        assert resp.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in resp.headers["Content-Security-Policy"]
+        assert resp.data
+        resp.close()
+    page = text_of(client.get("/regions"))
+    assert "<script" not in page and not re.search(r"\sstyle=", page)
+
+
+@pytest.mark.parametrize("path", ["/feed.atom", "/export.csv", "/export.jsonl", "/regions"])
+def test_new_routes_index_missing(tmp_path, path):
+    c = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client()
+    resp = c.get(path)
+    assert resp.status_code == 503 and str(tmp_path) not in text_of(resp)
