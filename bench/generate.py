@@ -38,6 +38,7 @@ DATE_LO, DATE_HI = _dt.date(2010, 1, 1), _dt.date(2026, 12, 31)
 
 # Paragraph filler used for the incremental test (a "small rewrite" of a body).
 CHANGE_SENTENCE = "（本文于{n}次修订：补充整改台账第{n}项，调整责任单位及完成时限。）"
+CHANGE_PROBE = "补充整改台账"  # a literal of CHANGE_SENTENCE, searched for after the update
 
 # Source paragraphs that are page chrome themselves (bylines, editor lines, prev/next links,
 # print/close buttons, breadcrumbs, table rows flattened with pipes): a cleaner is right to

@@ -158,6 +158,15 @@ def machine() -> dict[str, Any]:
     }
 
 
+def git_state() -> dict[str, Any]:
+    """The code measured: HEAD and whether indexer/ had uncommitted changes (others edit
+    the code while a long run goes on; a changed SCHEMA_VERSION makes incremental builds fail)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "indexer", "app.py"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.split("\n")
+    return {"head": head or None, "dirty_files": [d[3:] for d in dirty if d.strip()]}
+
+
 def run_measured(cmd: list[str], timeout: float, cwd: Path = ROOT) -> dict[str, Any]:
     """Run a command, poll RSS of it and its children; return wall, peaks, output."""
     import psutil
@@ -548,8 +557,8 @@ def correctness(corpus: Path, ix: Path, bix: Path | None, truth: list[generate.T
         b.close()
 
     def total_of(key: str) -> int | None:
-        vals = [r.get(key) for r in subs]
-        return None if any(v is None for v in vals) else sum(vals)  # type: ignore[misc]
+        vals = [r[key] for r in subs if r.get(key) is not None]
+        return sum(vals) if vals else None
 
     return {
         "queries": per_query,
@@ -561,6 +570,9 @@ def correctness(corpus: Path, ix: Path, bix: Path | None, truth: list[generate.T
             "baseline_missed": total_of("baseline_missed") if b is not None else None,
             "baseline_extra": total_of("baseline_extra") if b is not None else None,
             "queries_where_ours_missed": sum(1 for r in subs if r.get("ours_missed")),
+            # rows with too many hits to page through compare totals only
+            "rows_compared_by_total_only": sum(1 for r in subs if r.get("ours_missed") is None),
+            "ours_total_differs_from_truth": sum(1 for r in subs if r["ours"] != r["truth"]),
             "queries_where_baseline_missed": sum(1 for r in subs if r.get("baseline_missed")) if b is not None else None,
         },
         "note": "truth = brute-force substring scan of the generator's normalised title+body "
@@ -568,12 +580,16 @@ def correctness(corpus: Path, ix: Path, bix: Path | None, truth: list[generate.T
     }
 
 
-def search_check(ix: Path, paths: list[str], changed: list[str], corpus: Path) -> dict[str, Any]:
-    """After the 1% update: does the index still open and find the changed text exactly
-    once per changed file (replaced, not duplicated)?"""
+def search_check(ix: Path, truth: list[generate.Truth], changed: list[str], corpus: Path) -> dict[str, Any]:
+    """After the 1% update: does the index still open and find the changed text in exactly
+    the changed files (replaced, not duplicated, nothing lost)?"""
+    from indexer.analysis import normalize
     from indexer.search import Archive
 
-    probe = generate.CHANGE_SENTENCE.format(n=1)[1:12]
+    probe = generate.CHANGE_PROBE
+    root = corpus.resolve()
+    changed_rel = {Path(c).resolve().relative_to(root).as_posix() for c in changed}
+    expected = len(changed_rel | {t.path for t in truth if probe in normalize(t.title + "\n" + t.body)})
     try:
         archive = Archive(ix)
         total, _ids = _ours_ids(archive, probe, corpus)
@@ -581,7 +597,7 @@ def search_check(ix: Path, paths: list[str], changed: list[str], corpus: Path) -
         archive.close()
     except Exception as exc:  # reported, not raised: the rest of the run still counts
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    return {"ok": total == len(changed), "probe": probe, "found": total, "expected": len(changed),
+    return {"ok": total == expected, "probe": probe, "found": total, "expected": expected,
             "zhenggai_total_after": docs}
 
 
@@ -618,7 +634,7 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     corpus = work / "corpus"
     ix = work / "ix_ours"
     bix = work / "ix_baseline"
-    res: dict[str, Any] = {"n": n, "seed": args.seed}
+    res: dict[str, Any] = {"n": n, "seed": args.seed, "git_at_start": git_state()}
 
     meta_path = corpus / "corpus.json"
     t = time.perf_counter()
@@ -697,8 +713,9 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     for k in ("unchanged", "changed_1pct"):
         for drop in ("notices_per_s", "mb_per_s"):
             inc[k].pop(drop, None)
-    inc["search_after_update"] = search_check(ix, [t.path for t in truth], changed, corpus)
+    inc["search_after_update"] = search_check(ix, truth, changed, corpus)
     res["incremental"] = inc
+    res["git_at_end"] = git_state()
     return res
 
 
@@ -726,6 +743,10 @@ def table(result: dict[str, Any]) -> str:
         n = s["n"]
         lines.append("")
         lines.append(f"== N = {n}  ({_mb(s['corpus']['bytes'])} MB of HTML, seed {s['seed']}) ==")
+        for key in ("git_at_start", "git_at_end"):
+            g = s.get(key)
+            if g:
+                lines.append(f"{key}: {g['head']}" + (f" + uncommitted {g['dirty_files']}" if g["dirty_files"] else ""))
         lines.append("build          wall s  notices/s   MB/s  peakRSS tree MB  peakRSS 1proc MB  index MB")
         for key, label in (("build_ours", "ours"), ("build_baseline", "baseline")):
             b = s.get(key)
@@ -741,6 +762,10 @@ def table(result: dict[str, Any]) -> str:
             lines.append("ERROR: " + s["error"])
             continue
         inc = s.get("incremental")
+        for key in ("unchanged", "changed_1pct"):
+            b = (inc or {}).get(key) or {}
+            if inc and b.get("returncode") not in (0, 1):
+                lines.append(f"incremental {key}: BUILD FAILED (exit {b.get('returncode')}): {b.get('stderr_tail', '')[-300:]}")
         if inc:
             lines.append(f"incremental: unchanged rebuild {inc['unchanged']['wall_s']:.2f} s; "
                          f"after changing {inc['changed_files']} files (1%) {inc['changed_1pct']['wall_s']:.2f} s")
@@ -790,7 +815,9 @@ def table(result: dict[str, Any]) -> str:
             t = cc["substring_totals"]
             lines.append(f"20 random substrings: truth hits {t['truth_hits']}; ours missed {t['ours_missed']} "
                          f"(in {t['queries_where_ours_missed']} queries), extra {t['ours_extra']}; baseline missed "
-                         f"{t['baseline_missed']} (in {t['queries_where_baseline_missed']} queries), extra {t['baseline_extra']}")
+                         f"{t['baseline_missed']} (in {t['queries_where_baseline_missed']} queries), extra {t['baseline_extra']}; "
+                         f"{t['rows_compared_by_total_only']} rows compared by total only, ours total != truth in "
+                         f"{t['ours_total_differs_from_truth']}")
     return "\n".join(lines)
 
 
