@@ -41,19 +41,10 @@ from urllib.parse import unquote
 
 from indexer import regions
 from indexer.analysis import t2s_table
-from indexer.models import CleanedPage, RawPage
+from indexer.models import CLEAN_JSON_FIELDS, CleanedPage, RawPage
 
-METADATA_KEYS = (
-    "title",
-    "date",
-    "issuer",
-    "province",
-    "city",
-    "district",
-    "region_code",
-    "doc_type",
-    "doc_number",
-)
+# The `clean --json` contract fields that come from metadata (url and body come from the page).
+METADATA_KEYS = tuple(k for k in CLEAN_JSON_FIELDS if k not in ("url", "body"))
 
 # (label, pattern searched in the whitespace-free title); the first hit wins, so the
 # specific inspection types come before the generic kinds they contain (整改...通报).
