@@ -12,15 +12,20 @@ import html
 import re
 from collections.abc import Iterable
 
-from indexer.analysis import normalize_char
+from indexer.analysis import normalize, normalize_char
 
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")
 SNIPPET_CHARS = 160
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+def _normalized_with_map(text: str) -> tuple[str, list[int] | range]:
     """The normalised text and, for each of its characters, the index of the original
     character it came from (NFKC can expand one character into several)."""
+    whole = normalize(text)
+    if len(whole) == len(text):
+        # The common case (full-width punctuation, case and traditional characters all
+        # map one to one): positions are unchanged, no per-character work needed.
+        return whole, range(len(text))
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):

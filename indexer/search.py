@@ -18,6 +18,7 @@ facet clicks over a large hit set do not recompute it.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 import math
 import re
 import threading
@@ -362,14 +363,8 @@ class Archive:
         if (req.date_from or req.date_to) and hits:
             lo = req.date_from or "0000-00-00"
             hi = req.date_to or "9999-99-99"
-            rec = snap.record
-
-            def in_range(d: int) -> bool:
-                r = rec(d)
-                date = r[REC_DATE] if r else ""
-                return bool(date) and lo <= date <= hi
-
-            hits = {d for d in hits if in_range(d)}
+            dates = _dates(snap)
+            hits = {d for d in hits if dates[d] and lo <= dates[d] <= hi}
         facets, timeline = _facets(snap, hits, region, req)
         comp = _Computed(hits, len(hits), facets, timeline, None, parsed.positive_leaves())
         comp.scores = None
@@ -381,13 +376,7 @@ class Archive:
         if not comp.hits:
             return []
         if sort == "date":
-            rec = snap.record
-
-            def date_key(d: int) -> tuple[str, int]:
-                r = rec(d)
-                return (r[REC_DATE] if r else "", d)
-
-            top = heapq.nlargest(need, comp.hits, key=date_key)
+            top = heapq.nlargest(need, comp.hits, key=_date_keys(snap).__getitem__)
             return [(0.0, d) for d in top[need - per_page :]]
         scores = comp.scores
         if scores is None:
@@ -505,6 +494,24 @@ def _ancestors(code: str) -> list[str]:
     return anc
 
 
+def _dates(snap: whooshlib.Snapshot) -> list[str]:
+    """Per global docnum, the ISO date or "" (computed once per snapshot)."""
+    dates = getattr(snap, "_dates", None)
+    if dates is None:
+        dates = [r[REC_DATE] if len(r) > REC_DATE else "" for r in snap.records]
+        snap._dates = dates  # type: ignore[attr-defined]
+    return dates
+
+
+def _date_keys(snap: whooshlib.Snapshot) -> list[str]:
+    """Per global docnum, a string that sorts by date, then by docnum (stable ties)."""
+    keys = getattr(snap, "_date_keys", None)
+    if keys is None:
+        keys = [f"{date or '0000-00-00'}{d:010d}" for d, date in enumerate(_dates(snap))]
+        snap._date_keys = keys  # type: ignore[attr-defined]
+    return keys
+
+
 def _facets(snap: whooshlib.Snapshot, hits: set[int], region: regions.Region | None, req: SearchRequest) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Region one level below the current filter, year, type; and the timeline."""
     reg: Counter[str] = Counter()
@@ -512,9 +519,9 @@ def _facets(snap: whooshlib.Snapshot, hits: set[int], region: regions.Region | N
     months: Counter[str] = Counter()
     types: Counter[str] = Counter()
     depth = len(_ancestors(region.code)) if region else 0
-    rec = snap.record
+    recs = snap.records
     for d in hits:
-        r = rec(d)
+        r = recs[d]
         if not r:
             continue
         code = r[REC_REGION]
@@ -544,6 +551,23 @@ def _facets(snap: whooshlib.Snapshot, hits: set[int], region: regions.Region | N
     return facets, timeline
 
 
+def _separators(seg: whooshlib.SegmentView) -> tuple[list[int], list[int]]:
+    """Per document of a segment, where its title and its body end in the text map
+    (computed once per snapshot; the blob is `title \x01 body \x01 issuer`)."""
+    cached = getattr(seg, "_seps", None)
+    if cached is None:
+        mm = seg.text_map
+        title_end: list[int] = []
+        body_end: list[int] = []
+        for start, length in zip(seg.text_offsets, seg.text_lengths):
+            end = start + length
+            title_end.append(mm.find(b"\x01", start, end) if mm is not None else start)
+            body_end.append(mm.rfind(b"\x01", start, end) if mm is not None else start)
+        cached = (title_end, body_end)
+        seg._seps = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _bm25(snap: whooshlib.Snapshot, hits: set[int], leaves: list[Leaf], ev: _Eval) -> dict[int, float]:
     """BM25 over the literal frequencies of the positive literals, plus a title boost."""
     n_docs = max(1, snap.doc_count)
@@ -556,32 +580,39 @@ def _bm25(snap: whooshlib.Snapshot, hits: set[int], leaves: list[Leaf], ev: _Eva
         total_len += sum(seg.text_lengths)
         count += seg.doccount
     avg = total_len / count if count else 1.0
+    by_segment: list[tuple[whooshlib.SegmentView, list[int]]] = []
+    ordered = sorted(hits)
+    for seg in snap.segments:
+        lo = bisect_left(ordered, seg.offset)
+        hi = bisect_left(ordered, seg.offset + seg.doccount)
+        if hi > lo and seg.text_map is not None:
+            by_segment.append((seg, ordered[lo:hi]))
+    norm_k = K1 * (1 - B)
+    len_k = K1 * B / avg
     for leaf in leaves:
         if leaf.field == "issuer":
             continue
-        docs = ev.leaf_hits.get((leaf.text, leaf.field), set()) & hits
-        if not docs:
+        leaf_docs = ev.leaf_hits.get((leaf.text, leaf.field), set())
+        df = len(leaf_docs)
+        if not df:
             continue
-        df = len(ev.leaf_hits.get((leaf.text, leaf.field), ()))
         idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
         needle = leaf.text.encode("utf-8")
-        for seg in snap.segments:
+        for seg, docs in by_segment:
             mm = seg.text_map
-            if mm is None:
-                continue
-            lo, hi = seg.offset, seg.offset + seg.doccount
+            title_end, body_end = _separators(seg)
             offs, lens = seg.text_offsets, seg.text_lengths
+            base = seg.offset
             for d in docs:
-                if not lo <= d < hi:
+                if d not in leaf_docs:
                     continue
-                local = d - lo
+                local = d - base
                 start = offs[local]
-                length = lens[local]
-                end = start + length
-                sep1 = mm.find(b"\x01", start, end)
-                sep2 = mm.rfind(b"\x01", start, end)
-                tf_title = mm[start:sep1].count(needle) if sep1 > start else 0
-                tf = mm[sep1 + 1 : sep2].count(needle) if sep2 > sep1 else 0
-                body = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / avg)) if tf else 0.0
+                tend = title_end[local]
+                blob = mm[start : body_end[local]]
+                tlen = tend - start
+                tf_title = blob.count(needle, 0, tlen) if tlen > 0 else 0
+                tf = blob.count(needle, tlen + 1)
+                body = tf * (K1 + 1) / (tf + norm_k + len_k * lens[local]) if tf else 0.0
                 scores[d] = scores.get(d, 0.0) + idf * (body + (TITLE_BOOST if tf_title else 0.0))
     return scores

@@ -26,6 +26,7 @@ from whoosh import columns, fields, formats  # noqa: F401  (re-exported for sche
 from whoosh import index as _index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, LockError  # noqa: F401
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
@@ -199,6 +200,26 @@ def commit(w: Any) -> None:
     w.commit(mergetype=merge_small())
 
 
+def _posting_ids(matcher: Any) -> Iterable[int]:
+    """Every docnum of a posting list, read a block at a time.
+
+    Whoosh's `all_ids()` steps through postings one Python call at a time (and through a
+    filter wrapper when a segment has deletions); here whole decoded blocks are taken
+    and deletions are removed by the caller with set operations.
+    """
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if not (hasattr(matcher, "_next_block") and hasattr(matcher, "_read_ids")):
+        return list(matcher.all_ids())
+    out: list[int] = []
+    while not matcher._atend:
+        if matcher._ids is None:
+            matcher._read_ids()
+        out.extend(matcher._ids)
+        matcher._next_block()
+    return out
+
+
 @dataclass
 class SegmentView:
     """One segment of a snapshot: global docnum offset, live docs, text and records."""
@@ -234,6 +255,11 @@ class Snapshot:
         self._leaves = list(self.reader.leaf_readers())
         for sub, offset in self._leaves:
             self.segments.append(self._load_segment(sub, offset))
+        # Global docnum -> record / date, so hot loops index a list instead of searching
+        # for the segment of every document.
+        self.records: list[list[str]] = []
+        for seg in self.segments:
+            self.records.extend(seg.records)
         self.doc_count_all = self.reader.doc_count_all()
         self.doc_count = self.reader.doc_count()
 
@@ -266,15 +292,15 @@ class Snapshot:
         """Global docnums of live documents holding `term` in `fieldname`."""
         out: set[int] = set()
         btext = term.encode("utf-8")
-        for sub, offset in self._leaves:
+        for (sub, offset), seg in zip(self._leaves, self.segments):
             with self._io:
                 if (fieldname, btext) not in sub:
                     continue
-                ids = list(sub.postings(fieldname, btext).all_ids())
-            if offset:
-                out.update(offset + i for i in ids)
-            else:
-                out.update(ids)
+                ids = _posting_ids(sub.postings(fieldname, btext))
+            found = set(map(offset.__add__, ids)) if offset else set(ids)
+            if seg.deleted:
+                found.difference_update(offset + d for d in seg.deleted)
+            out |= found
         return out
 
     def term_doc_frequency(self, fieldname: str, term: str) -> int:
@@ -305,8 +331,7 @@ class Snapshot:
         return seg, docnum - seg.offset
 
     def record(self, docnum: int) -> list[str]:
-        seg, local = self.locate(docnum)
-        return seg.records[local]
+        return self.records[docnum]
 
     def iter_records(self) -> Iterable[tuple[int, list[str]]]:
         for seg in self.segments:
