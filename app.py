@@ -36,7 +36,7 @@ MAX_PARAM = 200         # other parameters are short by nature (names, codes, da
 FACET_LIMIT = 12        # facet values shown before "更多"
 PAGE_WINDOW = 2         # page links shown on each side of the current page
 DOC_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
-SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page")
+SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page", "collapse")
 FILTER_PARAMS = ("q", "region", "from", "to", "type")  # what a feed or an export is "of"
 SIMILAR_LIMIT = 5
 MARK_RE = re.compile(r"</?mark>")
@@ -140,7 +140,7 @@ def read_params() -> dict[str, str]:
     return out
 
 
-def make_request(params: dict[str, str], per_page: int = PER_PAGE) -> tuple[SearchRequest, list[str]]:
+def make_request(params: dict[str, str], per_page: int = PER_PAGE, collapse: bool = False) -> tuple[SearchRequest, list[str]]:
     """Turn raw parameters into a SearchRequest; notes are messages for the user.
 
     Raises SearchError for parameters the search layer cannot check itself (a page that is
@@ -163,13 +163,15 @@ def make_request(params: dict[str, str], per_page: int = PER_PAGE) -> tuple[Sear
         sort=params.get("sort", "relevance"),
         page=int(raw_page),
         per_page=per_page,
+        # reposts: one copy per notice unless collapse=0 (page default) / collapse=1 (API opt-in)
+        collapse={"0": False, "1": True}.get(params.get("collapse", ""), collapse),
     )
     return req, notes
 
 
-def run_search(params: dict[str, str], per_page: int = PER_PAGE) -> tuple[dict[str, Any], list[str]]:
+def run_search(params: dict[str, str], per_page: int = PER_PAGE, collapse: bool = False) -> tuple[dict[str, Any], list[str]]:
     """Search and return (result dict, messages); raises SearchError / IndexMissing."""
-    req, notes = make_request(params, per_page)
+    req, notes = make_request(params, per_page, collapse=collapse)
     res = archive().search(req)
     if res.total == 0 and req.page > 1:
         raise SearchError("页码超出范围：共 1 页")
@@ -420,7 +422,7 @@ def search_page() -> tuple[str, int] | str:
     error: str | None = None
     status = 200
     try:
-        data, messages = run_search(params)
+        data, messages = run_search(params, collapse=True)
     except IndexMissing as exc:
         return index_missing(exc)
     except SearchError as exc:

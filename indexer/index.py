@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer import regions, whooshlib
+from indexer import dedup, regions, whooshlib
 from indexer.analysis import index_terms, normalize
 from indexer.models import Notice, PageError
 from indexer.schema import SCHEMA_VERSION, build_schema
@@ -33,7 +33,7 @@ LOCK_FILE = "BUILD.lock"
 SEP = whooshlib.SEP
 
 # Positions of the values in a document's `rec` column (see record_of()).
-REC_ID, REC_DATE, REC_REGION, REC_TYPE, REC_FILE, REC_FILESIG, REC_HASH = range(7)
+REC_ID, REC_DATE, REC_REGION, REC_TYPE, REC_FILE, REC_FILESIG, REC_HASH, REC_SIG = range(8)
 
 
 class BuildError(Exception):
@@ -158,6 +158,7 @@ class Prepared:
     iterms: set[str]
     vtext: bytes
     content_hash: str
+    simhash: int = 0
 
 
 def prepare(notice: Notice) -> Prepared:
@@ -167,7 +168,8 @@ def prepare(notice: Notice) -> Prepared:
     blob = f"{ntitle}\x01{nbody}\x01{nissuer}"
     terms = index_terms(f"{ntitle}\n{nbody}")
     iterms = index_terms(nissuer)
-    return Prepared(notice, terms, iterms, blob.encode("utf-8", "replace"), notice.content_hash)
+    sig = dedup.signature(notice.body or "")
+    return Prepared(notice, terms, iterms, blob.encode("utf-8", "replace"), notice.content_hash, sig)
 
 
 def process_file(path: str) -> tuple[str, list[Prepared | PageError]]:
@@ -196,7 +198,7 @@ def process_file(path: str) -> tuple[str, list[Prepared | PageError]]:
 
 def record_of(p: Prepared, source_file: str, filesig: str) -> bytes:
     n = p.notice
-    values = [n.id, n.date or "", n.region_code or "", n.doc_type or "", source_file, filesig, p.content_hash]
+    values = [n.id, n.date or "", n.region_code or "", n.doc_type or "", source_file, filesig, p.content_hash, f"{p.simhash:016x}"]
     return SEP.join(v.replace(SEP, " ") for v in values).encode("utf-8")
 
 

@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer import regions, whooshlib
+from indexer import dedup, regions, whooshlib
 from indexer.analysis import needs_boundaries, required_terms, word_boundary_pattern
 from indexer.highlight import highlight, snippet
-from indexer.index import REC_DATE, REC_ID, REC_REGION, REC_TYPE, default_index_dir
+from indexer.index import REC_DATE, REC_ID, REC_REGION, REC_SIG, REC_TYPE, default_index_dir
 from indexer.query import And, Leaf, Not, Or, ParsedQuery, parse
 
 MAX_PER_PAGE = 100
@@ -60,6 +60,8 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    # Show one copy of each reposted notice (the others are listed on the hit).
+    collapse: bool = False
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Hit:
     source: str | None
     snippet: str
     score: float
+    reposts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -317,7 +320,7 @@ class Archive:
         snap = self.snapshot()
         parsed = parse(req.q)
         key = (snap.generation, _tree_key(parsed.root), region.code if region else None,
-               req.date_from, req.date_to, req.doc_type)
+               req.date_from, req.date_to, req.doc_type, req.collapse)
         with self._lock:
             comp = self._cache.get(key)
             if comp is not None:
@@ -336,7 +339,7 @@ class Archive:
             sort = "date"
         page_docs = self._page(snap, comp, sort, req.page, req.per_page)
         needles = [leaf.text for leaf in comp.leaves if leaf.field != "issuer"]
-        hits = [self._hit(snap, d, s, needles) for s, d in page_docs]
+        hits = [self._hit(snap, d, s, needles, with_reposts=req.collapse) for s, d in page_docs]
         return SearchResult(
             total=comp.total,
             page=req.page,
@@ -365,6 +368,8 @@ class Archive:
             hi = req.date_to or "9999-99-99"
             dates = _dates(snap)
             hits = {d for d in hits if dates[d] and lo <= dates[d] <= hi}
+        if req.collapse and hits:
+            hits = _collapse(snap, hits)
         facets, timeline = _facets(snap, hits, region, req)
         comp = _Computed(hits, len(hits), facets, timeline, None, parsed.positive_leaves())
         comp.scores = None
@@ -385,10 +390,17 @@ class Archive:
         top = heapq.nlargest(need, comp.hits, key=lambda d: (scores.get(d, 0.0), d))
         return [(scores.get(d, 0.0), d) for d in top[need - per_page :]]
 
-    def _hit(self, snap: whooshlib.Snapshot, docnum: int, score: float, needles: list[str]) -> Hit:
+    def _hit(self, snap: whooshlib.Snapshot, docnum: int, score: float, needles: list[str], with_reposts: bool = False) -> Hit:
         f = snap.stored(docnum)
         body = f.get("body") or ""
+        reposts: list[dict[str, Any]] = []
+        if with_reposts:
+            for other in _repost_group(snap, docnum):
+                if other != docnum:
+                    o = snap.stored(other)
+                    reposts.append({k: o.get(k) for k in ("id", "title", "date", "issuer", "url", "source")})
         return Hit(
+            reposts=reposts,
             id=f.get("id"),
             title=f.get("title"),
             date=f.get("date"),
@@ -492,6 +504,52 @@ def _ancestors(code: str) -> list[str]:
         if len(_anc_cache) < 10000:
             _anc_cache[code] = anc
     return anc
+
+
+def _dup_groups(snap: whooshlib.Snapshot) -> dict[int, list[int]]:
+    """Repost groups of this snapshot: docnum -> all members (only groups of 2 or more),
+    members ordered earliest first. Built once per snapshot from the stored signatures."""
+    groups = getattr(snap, "_dup_groups", None)
+    if groups is None:
+        dup = dedup.DupIndex()
+        dates = _dates(snap)
+        for d, rec in snap.iter_records():
+            if len(rec) > REC_SIG and rec[REC_SIG]:
+                sig = int(rec[REC_SIG], 16)
+                if sig:
+                    dup.add(str(d), dates[d] or None, sig)
+        groups = {}
+        seen: set[str] = set()
+        for key in list(dup._groups):
+            members = dup._groups[key]
+            if len(members) < 2 or key in seen:
+                continue
+            seen.add(key)
+            ordered = [int(m) for m in sorted(members, key=lambda m: (not dates[int(m)], dates[int(m)], int(m)))]
+            for m in ordered:
+                groups[m] = ordered
+        snap._dup_groups = groups  # type: ignore[attr-defined]
+    return groups
+
+
+def _repost_group(snap: whooshlib.Snapshot, docnum: int) -> list[int]:
+    return _dup_groups(snap).get(docnum, [])
+
+
+def _collapse(snap: whooshlib.Snapshot, hits: set[int]) -> set[int]:
+    """Keep one hit per repost group: the earliest copy among the hits."""
+    groups = _dup_groups(snap)
+    if not groups:
+        return hits
+    out = set(hits)
+    for d in hits:
+        members = groups.get(d)
+        if members is None:
+            continue
+        first = next(m for m in members if m in hits)
+        if first != d:
+            out.discard(d)
+    return out
 
 
 def _dates(snap: whooshlib.Snapshot) -> list[str]:

@@ -830,3 +830,26 @@ def test_new_routes_index_missing(tmp_path, path):
     c = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client()
     resp = c.get(path)
     assert resp.status_code == 503 and str(tmp_path) not in text_of(resp)
+
+
+def test_reposts_folded_on_the_page_and_opt_in_in_the_api(tmp_path) -> None:
+    import json as _json
+
+    from app import create_app
+    from indexer.index import build as _build
+
+    body = "".join(f"第{i}条，关于区委巡察整改工作的具体措施编号{i * 7}已经落实到位。" for i in range(40))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_text(
+        _json.dumps({"url": "http://a.gov.cn/1.html", "title": "巡察整改通报", "date": "2021-03-01", "text": body}, ensure_ascii=False) + "\n"
+        + _json.dumps({"url": "http://b.gov.cn/2.html", "title": "转载：巡察整改通报", "date": "2021-03-05", "text": "来源：某网站\n" + body}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    _build([src], tmp_path / "ix", workers=1, progress=False)
+    client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    page = client.get("/?q=巡察").get_data(as_text=True)
+    assert "另有 1 个转载" in page and "http://b.gov.cn/2.html" in page
+    assert "另有" not in client.get("/?q=巡察&collapse=0").get_data(as_text=True)
+    assert client.get("/api/search?q=巡察").get_json()["total"] == 2
+    assert client.get("/api/search?q=巡察&collapse=1").get_json()["total"] == 1

@@ -341,3 +341,28 @@ def test_concurrent_searches_agree_with_serial(demo_index: Path) -> None:
     for t in threads:
         t.join()
     assert not errors and not mismatches, (errors[:3], mismatches[:3])
+
+
+def test_reposts_collapse_to_the_earliest_copy(tmp_path: Path) -> None:
+    """Two copies of one notice (different boilerplate) fold into one hit listing the
+    other; two notices sharing only their template stay apart."""
+    body = "".join(f"第{i}条，关于区委巡察整改工作的具体措施编号{i * 7}已经落实到位。" for i in range(40))
+    other = "".join(f"第{i}条，关于县委巡察反馈问题的整改安排序号{i * 11}正在推进之中。" for i in range(40))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_text(
+        json.dumps({"url": "http://a.gov.cn/1.html", "title": "巡察整改通报", "date": "2021-03-01", "text": "巡察整改通报\n" + body}, ensure_ascii=False) + "\n"
+        + json.dumps({"url": "http://b.gov.cn/2.html", "title": "转载：巡察整改通报", "date": "2021-03-05", "text": "来源：某网站\n" + body}, ensure_ascii=False) + "\n"
+        + json.dumps({"url": "http://c.gov.cn/3.html", "title": "另一份巡察整改通报", "date": "2021-04-01", "text": other}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False)
+    archive = Archive(ix)
+    full = archive.search(SearchRequest(q="巡察", per_page=10))
+    assert full.total == 3 and all(not h.reposts for h in full.hits)
+    folded = archive.search(SearchRequest(q="巡察", per_page=10, collapse=True))
+    assert folded.total == 2
+    first = next(h for h in folded.hits if h.url == "http://a.gov.cn/1.html")
+    assert [r["url"] for r in first.reposts] == ["http://b.gov.cn/2.html"]
+    assert not next(h for h in folded.hits if h.url == "http://c.gov.cn/3.html").reposts
