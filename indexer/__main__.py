@@ -152,9 +152,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app import create_app
 
     app = create_app({"INDEX_DIR": str(args.index or os.environ.get("INDEX_DIR") or "index")})
+    _warm_up(app)
     print(f"serving on http://{args.host}:{args.port}/  (index: {app.config['INDEX_DIR']})")
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="notice-archive")
     return EXIT_OK
+
+
+def _warm_up(app: Any) -> None:
+    """Open the index and load the division table before the first request, so the first
+    user does not pay for them (a few hundred ms on a large index)."""
+    from indexer.search import SearchError, SearchRequest
+
+    archive = app.extensions.get("archive")
+    if archive is None:
+        return
+    try:
+        archive.search(SearchRequest(q="公告", per_page=1, collapse=True))
+    except SearchError as exc:
+        print(f"note: {exc}", file=sys.stderr)
 
 
 def parser() -> argparse.ArgumentParser:
