@@ -18,6 +18,8 @@ facet clicks over a large hit set do not recompute it.
 from __future__ import annotations
 
 import heapq
+import operator
+from itertools import repeat
 from bisect import bisect_left
 import math
 import re
@@ -204,32 +206,35 @@ class _Eval:
         return cand
 
     def verify(self, cand: set[int], leaf: Leaf) -> set[int]:
+        """The candidates whose title/body (or title, or issuer) holds the literal."""
         needle = leaf.text.encode("utf-8")
         pattern = word_boundary_pattern(leaf.text) if needs_boundaries(leaf.text) else None
         out: set[int] = set()
+        ordered = sorted(cand)
         for seg in self.snap.segments:
-            mm = seg.text_map
-            if mm is None:
+            text = seg.text_map
+            lo = bisect_left(ordered, seg.offset)
+            hi = bisect_left(ordered, seg.offset + seg.doccount)
+            if text is None or hi <= lo:
                 continue
-            lo, hi = seg.offset, seg.offset + seg.doccount
-            offs, lens = seg.text_offsets, seg.text_lengths
-            local = [d - lo for d in cand if lo <= d < hi]
-            for d in local:
-                start = offs[d]
-                end = start + lens[d]
-                sep1 = mm.find(b"\x01", start, end)
-                sep2 = mm.rfind(b"\x01", start, end)
-                if leaf.field == "title":
-                    end = sep1
-                elif leaf.field == "issuer":
-                    start = sep2 + 1
-                else:
-                    end = sep2
-                if pattern is None:
-                    if mm.find(needle, start, end) != -1:
-                        out.add(d + lo)
-                elif pattern.search(mm, start, end):
-                    out.add(d + lo)
+            base = seg.offset
+            locs = [d - base for d in ordered[lo:hi]]
+            title_end, body_end = _separators(seg)
+            if leaf.field == "title":
+                starts = map(seg.text_offsets.__getitem__, locs)
+                ends = map(title_end.__getitem__, locs)
+            elif leaf.field == "issuer":
+                starts = map(operator.add, map(body_end.__getitem__, locs), repeat(1))
+                ends = map(operator.add, map(seg.text_offsets.__getitem__, locs), map(seg.text_lengths.__getitem__, locs))
+            else:
+                starts = map(seg.text_offsets.__getitem__, locs)
+                ends = map(body_end.__getitem__, locs)
+            if pattern is None:
+                found = map(text.find, repeat(needle), starts, ends)
+                out.update(base + loc for loc, pos in zip(locs, found) if pos != -1)
+            else:
+                found = map(pattern.search, repeat(text), starts, ends)
+                out.update(base + loc for loc, m in zip(locs, found) if m is not None)
         return out
 
     def run(self, node: Any) -> set[int]:
@@ -570,29 +575,45 @@ def _date_keys(snap: whooshlib.Snapshot) -> list[str]:
     return keys
 
 
+class _Columns:
+    """Per global docnum, the values facets count: month (YYYY-MM), type and the region
+    code at each depth of its ancestry. Built once per snapshot, so counting a facet is
+    `Counter(map(column.__getitem__, hits))`, done in C, instead of a Python loop."""
+
+    def __init__(self, snap: whooshlib.Snapshot):
+        self.month: list[str | None] = []
+        self.type: list[str | None] = []
+        self.region: list[list[str | None]] = [[], [], []]
+        for r in snap.records:
+            date = r[REC_DATE] if len(r) > REC_DATE else ""
+            self.month.append(date[:7] if date else None)
+            self.type.append((r[REC_TYPE] or None) if len(r) > REC_TYPE else None)
+            anc = _ancestors(r[REC_REGION]) if len(r) > REC_REGION and r[REC_REGION] else []
+            for depth in range(3):
+                self.region[depth].append(anc[depth] if len(anc) > depth else None)
+
+
+def _columns(snap: whooshlib.Snapshot) -> _Columns:
+    cols = getattr(snap, "_columns", None)
+    if cols is None:
+        cols = _Columns(snap)
+        snap._columns = cols  # type: ignore[attr-defined]
+    return cols
+
+
 def _facets(snap: whooshlib.Snapshot, hits: set[int], region: regions.Region | None, req: SearchRequest) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Region one level below the current filter, year, type; and the timeline."""
-    reg: Counter[str] = Counter()
-    years: Counter[str] = Counter()
-    months: Counter[str] = Counter()
-    types: Counter[str] = Counter()
+    cols = _columns(snap)
     depth = len(_ancestors(region.code)) if region else 0
-    recs = snap.records
-    for d in hits:
-        r = recs[d]
-        if not r:
-            continue
-        code = r[REC_REGION]
-        if code:
-            anc = _ancestors(code)
-            if len(anc) > depth:
-                reg[anc[depth]] += 1
-        date = r[REC_DATE]
-        if date:
-            years[date[:4]] += 1
-            months[date[:7]] += 1
-        if r[REC_TYPE]:
-            types[r[REC_TYPE]] += 1
+    reg: Counter[str | None] = Counter(map(cols.region[depth].__getitem__, hits)) if depth < 3 else Counter()
+    months: Counter[str | None] = Counter(map(cols.month.__getitem__, hits))
+    types: Counter[str | None] = Counter(map(cols.type.__getitem__, hits))
+    reg.pop(None, None)
+    months.pop(None, None)
+    types.pop(None, None)
+    years: Counter[str] = Counter()
+    for month, n in months.items():
+        years[month[:4]] += n
     facets = {
         "region": [{"value": _name(c), "code": c, "count": n} for c, n in sorted(reg.items(), key=lambda x: (-x[1], x[0]))],
         "year": [{"value": y, "count": n} for y, n in sorted(years.items(), reverse=True)],
@@ -657,20 +678,21 @@ def _bm25(snap: whooshlib.Snapshot, hits: set[int], leaves: list[Leaf], ev: _Eva
         idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
         needle = leaf.text.encode("utf-8")
         for seg, docs in by_segment:
-            mm = seg.text_map
-            title_end, body_end = _separators(seg)
-            offs, lens = seg.text_offsets, seg.text_lengths
             base = seg.offset
-            for d in docs:
-                if d not in leaf_docs:
-                    continue
-                local = d - base
-                start = offs[local]
-                tend = title_end[local]
-                blob = mm[start : body_end[local]]
-                tlen = tend - start
-                tf_title = blob.count(needle, 0, tlen) if tlen > 0 else 0
-                tf = blob.count(needle, tlen + 1)
-                body = tf * (K1 + 1) / (tf + norm_k + len_k * lens[local]) if tf else 0.0
-                scores[d] = scores.get(d, 0.0) + idf * (body + (TITLE_BOOST if tf_title else 0.0))
+            locs = [d - base for d in docs if d in leaf_docs]
+            if not locs:
+                continue
+            text = seg.text_map
+            title_end, body_end = _separators(seg)
+            starts = list(map(seg.text_offsets.__getitem__, locs))
+            # Counts through map() over the segment's text: the per-document work is C.
+            tf_all = map(text.count, repeat(needle), starts, map(body_end.__getitem__, locs))
+            tf_title = list(map(text.count, repeat(needle), starts, map(title_end.__getitem__, locs)))
+            lengths = map(seg.text_lengths.__getitem__, locs)
+            k1p = K1 + 1
+            for loc, total, title_tf, length in zip(locs, tf_all, tf_title, lengths):
+                tf = total - title_tf
+                body = tf * k1p / (tf + norm_k + len_k * length) if tf else 0.0
+                d = base + loc
+                scores[d] = scores.get(d, 0.0) + idf * (body + (TITLE_BOOST if title_tf else 0.0))
     return scores

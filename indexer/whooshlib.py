@@ -4,16 +4,16 @@ Everything the archive needs from the library goes through here, so that switchi
 or versions touches one file. It also holds the few places where the archive reaches past
 Whoosh's public API for speed, each with the reason:
 
-* segments are written non-compound, so a segment's `vtext` column is a plain file that
-  can be memory-mapped and searched with `mmap.find` (C speed, shared page cache) to
-  verify literal matches, instead of copying each document's text into Python;
+* segments are written non-compound, so a segment's `vtext` column (the normalised text)
+  is a plain file that a snapshot reads whole into one bytes object: literal checks and
+  counts are then `bytes.find/count(needle, start, end)` in C with no per-document copy
+  (an mmap was tried first: slicing it cost ~5 us a document, more than the search);
 * posting lists are read whole as docnum sets, because the archive needs exact totals
   and facet counts over every hit, not only the top page.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import threading
 from array import array
@@ -227,7 +227,7 @@ class SegmentView:
     offset: int
     doccount: int
     deleted: frozenset[int]
-    text_map: mmap.mmap | None
+    text_map: bytes | None
     text_offsets: Any
     text_lengths: Any
     records: list[list[str]] = field(default_factory=list)
@@ -251,7 +251,6 @@ class Snapshot:
         self.reader = self.searcher.reader()
         self.generation = self.ix.latest_generation()
         self.segments: list[SegmentView] = []
-        self._files: list[Any] = []
         self._leaves = list(self.reader.leaf_readers())
         for sub, offset in self._leaves:
             self.segments.append(self._load_segment(sub, offset))
@@ -281,9 +280,7 @@ class Snapshot:
             seg = sub.segment()
             colfile = self.path / seg.make_filename(".vtext.col")
             if colfile.exists() and colfile.stat().st_size > 0:
-                fh = open(colfile, "rb")
-                self._files.append(fh)
-                text_map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                text_map = colfile.read_bytes()
         return SegmentView(offset, doccount, deleted, text_map, offsets, lengths, recs)
 
     # -- postings ---------------------------------------------------------------------
@@ -345,10 +342,7 @@ class Snapshot:
 
     def close(self) -> None:
         for seg in self.segments:
-            if seg.text_map is not None:
-                seg.text_map.close()
-        for fh in self._files:
-            fh.close()
+            seg.text_map = None
         self.searcher.close()
 
     def is_current(self) -> bool:
