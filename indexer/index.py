@@ -12,6 +12,8 @@ Invariants (each has a test in tests/test_index.py):
 from __future__ import annotations
 
 import fcntl
+from collections import deque
+from itertools import islice
 import multiprocessing as mp
 import os
 import shutil
@@ -312,9 +314,19 @@ def _results(files: list[str], workers: int) -> Iterator[tuple[str, list[Prepare
         for f in files:
             yield process_file(f)
         return
+    # A bounded window of files in flight: Pool.imap has no back-pressure, so workers that
+    # outrun the single writer would pile finished notices up in this process.
     ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
+    window = workers * 4
     with ctx.Pool(workers, maxtasksperchild=2000) as pool:
-        yield from pool.imap(process_file, files, chunksize=4)
+        todo = iter(files)
+        pending = deque(pool.apply_async(process_file, (f,)) for f in islice(todo, window))
+        while pending:
+            result = pending.popleft().get()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.apply_async(process_file, (nxt,)))
+            yield result
 
 
 def build(
