@@ -23,6 +23,7 @@ import functools
 import re
 import unicodedata
 import operator
+from collections import Counter
 from pathlib import Path
 
 _concat = operator.add
@@ -74,21 +75,21 @@ def normalize_char(ch: str) -> str:
     return normalize(ch)
 
 
-def index_terms(normalized: str) -> set[str]:
-    """The index terms of an already normalised text.
+def index_terms(normalized: str) -> Counter[str]:
+    """The index terms of an already normalised text, with how often each occurs.
 
     CJK runs give every character and every adjacent pair; ASCII letter/digit runs give
-    the whole word. No positions or counts are kept: phrase checks and term frequencies
-    come from the stored text at query time.
+    the whole word. No positions are kept: phrases are checked on the stored text. The
+    counts become the postings' weights, so ranking a single-term query needs no scan.
     """
-    terms: set[str] = set()
-    update = terms.update
+    counts: Counter[str] = Counter()
+    update = counts.update
     for run in CJK_RUN.findall(normalized):
         update(run)
         if len(run) > 1:
             update(map(_concat, run, run[1:]))
     update(WORD_RUN.findall(normalized))
-    return terms
+    return counts
 
 
 def required_terms(normalized: str) -> tuple[list[str], bool]:

@@ -156,8 +156,8 @@ class Prepared:
     """A notice plus the analysis done in a worker process, ready for the writer."""
 
     notice: Notice
-    terms: set[str]
-    iterms: set[str]
+    terms: dict[str, int]
+    iterms: dict[str, int]
     vtext: bytes
     content_hash: str
     simhash: int = 0

@@ -12,7 +12,7 @@ from indexer.whooshlib import fields, formats, columns
 
 # Bumped whenever the schema or the analysis changes incompatibly: an index written with
 # another version is rebuilt rather than silently searched with the wrong analysis.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 class GramField(fields.FieldType):
     """Position-free CJK unigrams + bigrams and whole Latin/digit words.
@@ -23,14 +23,14 @@ class GramField(fields.FieldType):
     """
 
     def __init__(self) -> None:
-        # Existence: ranking uses literal counts from the verified text, not term weights,
-        # so postings carry nothing but the document number.
+        # Existence format (no per-posting value bytes); the posting weight carries the
+        # term's frequency in the document, which ranks single-term literals without a scan.
         super().__init__(formats.Existence(), analyzer=None, scorable=False, stored=False)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        terms = value if isinstance(value, (set, frozenset)) else index_terms(value)
-        for term in terms:
-            yield term.encode("utf-8"), 1, 1.0, b""
+        counts = value if isinstance(value, dict) else index_terms(value)
+        for term, count in counts.items():
+            yield term.encode("utf-8"), count, float(count), b""
 
     def self_parsing(self) -> bool:
         return False

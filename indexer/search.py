@@ -41,7 +41,7 @@ MAX_PAGE = 10_000
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 K1, B = 1.2, 0.75
 TITLE_BOOST = 3.0
-CACHE_SIZE = 128
+CACHE_SIZE = 32  # each entry holds hit sets: bounded memory at 100k notices
 
 
 class SearchError(ValueError):
@@ -178,6 +178,8 @@ class _Eval:
     def __init__(self, snap: whooshlib.Snapshot):
         self.snap = snap
         self.leaf_hits: dict[tuple[str, str | None], set[int]] = {}
+        # exact single-term literals: docnum -> frequency in title + body
+        self.leaf_tf: dict[tuple[str, str | None], dict[int, float]] = {}
         self._all: set[int] | None = None
 
     def all_docs(self) -> set[int]:
@@ -192,6 +194,13 @@ class _Eval:
         snap = self.snap
         terms, exact = required_terms(leaf.text)
         fieldname = "igrams" if leaf.field == "issuer" else "grams"
+        if exact and leaf.field is None:
+            # One term is proof: its postings are the hits and their weights the
+            # frequencies (title + body) that ranking needs.
+            tf = snap.term_weights(fieldname, terms[0])
+            self.leaf_tf[key] = tf
+            self.leaf_hits[key] = set(tf)
+            return self.leaf_hits[key]
         postings = sorted((snap.term_docs(fieldname, t) for t in terms), key=len)
         cand: set[int] = set()
         if postings:
@@ -274,9 +283,9 @@ class _Computed:
     total: int
     facets: dict[str, list[dict[str, Any]]]
     timeline: list[dict[str, Any]]
-    order: list[tuple[float, int]] | None  # full order is computed lazily per page depth
     leaves: list[Leaf]
-    scores: dict[int, float] | None = None
+    evaluation: _Eval  # per-literal hit sets, reused by ranking
+    scores: dict[int, float] | None = None  # BM25, computed on the first relevance page
 
 
 class Archive:
@@ -376,10 +385,7 @@ class Archive:
         if req.collapse and hits:
             hits = _collapse(snap, hits)
         facets, timeline = _facets(snap, hits, region, req)
-        comp = _Computed(hits, len(hits), facets, timeline, None, parsed.positive_leaves())
-        comp.scores = None
-        comp._eval = ev  # type: ignore[attr-defined]
-        return comp
+        return _Computed(hits, len(hits), facets, timeline, parsed.positive_leaves(), ev)
 
     def _page(self, snap: whooshlib.Snapshot, comp: _Computed, sort: str, page: int, per_page: int) -> list[tuple[float, int]]:
         need = page * per_page
@@ -390,7 +396,7 @@ class Archive:
             return [(0.0, d) for d in top[need - per_page :]]
         scores = comp.scores
         if scores is None:
-            scores = _bm25(snap, comp.hits, comp.leaves, comp._eval)  # type: ignore[attr-defined]
+            scores = _bm25(snap, comp.hits, comp.leaves, comp.evaluation)
             comp.scores = scores
         top = heapq.nlargest(need, comp.hits, key=lambda d: (scores.get(d, 0.0), d))
         return [(scores.get(d, 0.0), d) for d in top[need - per_page :]]
@@ -686,8 +692,13 @@ def _bm25(snap: whooshlib.Snapshot, hits: set[int], leaves: list[Leaf], ev: _Eva
             title_end, body_end = _separators(seg)
             starts = list(map(seg.text_offsets.__getitem__, locs))
             # Counts through map() over the segment's text: the per-document work is C.
-            tf_all = map(text.count, repeat(needle), starts, map(body_end.__getitem__, locs))
+            # Titles are short; a single-term literal takes its total from the postings.
             tf_title = list(map(text.count, repeat(needle), starts, map(title_end.__getitem__, locs)))
+            known = ev.leaf_tf.get((leaf.text, leaf.field))
+            if known is not None:
+                tf_all = map(known.__getitem__, map(base.__add__, locs))
+            else:
+                tf_all = map(text.count, repeat(needle), starts, map(body_end.__getitem__, locs))
             lengths = map(seg.text_lengths.__getitem__, locs)
             k1p = K1 + 1
             for loc, total, title_tf, length in zip(locs, tf_all, tf_title, lengths):

@@ -60,14 +60,14 @@ class _DictPool:
 
     def __init__(self) -> None:
         self.terms: dict[tuple[str, bytes], tuple[array, array, list[bytes]]] = {}
-        self.grams: dict[str, dict[str, array]] = {}
+        self.grams: dict[str, dict[str, tuple[array, array]]] = {}
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         fieldname, btext, docnum, weight, vbytes = item
         if fieldname in _BulkWriter.GRAM_FIELDS:
             # a gram posting from a merged segment
-            self.add_existence(fieldname, (btext.decode("utf-8"),), docnum)
+            self.add_counts(fieldname, {btext.decode("utf-8"): weight}, docnum)
             return
         entry = self.terms.get((fieldname, btext))
         if entry is None:
@@ -78,16 +78,18 @@ class _DictPool:
         if vbytes:
             entry[2].append(vbytes)
 
-    def add_existence(self, fieldname: str, terms: Iterable[str], docnum: int) -> None:
-        """Postings of a position-free gram field: a term and a document, nothing else."""
+    def add_counts(self, fieldname: str, counts: dict[str, int], docnum: int) -> None:
+        """Postings of a position-free gram field: document and frequency, nothing else."""
         table = self.grams.get(fieldname)
         if table is None:
             table = self.grams[fieldname] = {}
-        for term in terms:
-            try:
-                table[term].append(docnum)
-            except KeyError:
-                table[term] = array("I", (docnum,))
+        for term, count in counts.items():
+            entry = table.get(term)
+            if entry is None:
+                table[term] = (array("I", (docnum,)), array("f", (count,)))
+            else:
+                entry[0].append(docnum)
+                entry[1].append(count)
 
     def cleanup(self) -> None:
         self.terms = {}
@@ -114,7 +116,7 @@ class _BulkWriter(SegmentWriter):
         super().add_document(**fields)
         for name, counts in grams.items():
             if counts:
-                self.pool.add_existence(name, counts, docnum)
+                self.pool.add_counts(name, counts, docnum)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -123,11 +125,10 @@ class _BulkWriter(SegmentWriter):
         by_field: dict[str, list[tuple[bytes, tuple[array, array, list[bytes]]]]] = {}
         for (fieldname, btext), entry in self.pool.terms.items():
             by_field.setdefault(fieldname, []).append((btext, entry))
-        no_weights = array("f")
         for fieldname, table in self.pool.grams.items():
             rows = by_field.setdefault(fieldname, [])
-            for term, ids in table.items():
-                rows.append((term.encode("utf-8"), (ids, no_weights, [])))
+            for term, (ids, weights) in table.items():
+                rows.append((term.encode("utf-8"), (ids, weights, [])))
         # Terms found in fewer documents than this are stored inside the term index
         # instead of as a posting block: most grams are rare, and a block costs ~50 us.
         inline_limit = 16
@@ -200,6 +201,29 @@ def merge_small(max_docs: int = 500):
 
 def commit(w: Any) -> None:
     w.commit(mergetype=merge_small())
+
+
+def _posting_items(matcher: Any) -> tuple[list[int], list[float]]:
+    """Every (docnum, weight) of a posting list, read a block at a time."""
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids: list[int] = []
+    weights: list[float] = []
+    if not (hasattr(matcher, "_next_block") and hasattr(matcher, "_read_ids")):
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
+    while not matcher._atend:
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        ids.extend(matcher._ids)
+        weights.extend(matcher._weights)
+        matcher._next_block()
+    return ids, weights
 
 
 def _posting_ids(matcher: Any) -> Iterable[int]:
@@ -314,6 +338,23 @@ class Snapshot:
             if seg.deleted:
                 found.difference_update(offset + d for d in seg.deleted)
             out |= found
+        return out
+
+    def term_weights(self, fieldname: str, term: str) -> dict[int, float]:
+        """Global docnum -> posting weight (the term's frequency) for live documents."""
+        out: dict[int, float] = {}
+        btext = term.encode("utf-8")
+        for (sub, offset), seg in zip(self._leaves, self.segments):
+            with self._io:
+                if (fieldname, btext) not in sub:
+                    continue
+                ids, weights = _posting_items(sub.postings(fieldname, btext))
+            if offset:
+                ids = list(map(offset.__add__, ids))
+            found = dict(zip(ids, weights))
+            for d in seg.deleted:
+                found.pop(offset + d, None)
+            out.update(found)
         return out
 
     def term_doc_frequency(self, fieldname: str, term: str) -> int:

@@ -30,7 +30,7 @@ def test_index_terms_are_unigrams_bigrams_and_words() -> None:
     for t in ("巡", "视", "整", "改", "巡视", "视整", "整改", "pm2", "5"):
         assert t in terms, t
     assert "巡视整" not in terms  # no trigrams
-    assert index_terms("整改整改") == {"整", "改", "整改", "改整"}
+    assert index_terms("整改整改") == {"整": 2, "改": 2, "整改": 2, "改整": 1}
 
 
 def test_required_terms_exactness() -> None:
