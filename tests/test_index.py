@@ -209,3 +209,59 @@ def test_search_during_build_never_errors(tmp_path: Path) -> None:
     assert not errors, errors
     assert totals and totals == sorted(totals)  # never half a commit, never going back
     assert totals[-1] == 400
+
+
+def test_two_server_processes_read_one_index_during_a_build(tmp_path: Path) -> None:
+    """Several server processes (as gunicorn workers would be) share one index folder
+    and keep answering, with whole commits only, while a build writes to it."""
+    import json as _json
+    import socket
+    import urllib.request
+
+    src = tmp_path / "c"
+    make_corpus(src, 300)
+    ix = tmp_path / "ix"
+    build([src / "n00000.txt"], ix, workers=1, progress=False)
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen([PY, "-m", "indexer", "serve", "--index", str(ix), "--port", str(p), "--threads", "2"],
+                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for p in ports
+    ]
+    try:
+        def total(port: int) -> int:
+            url = f"http://127.0.0.1:{port}/api/search?q=%E5%B7%A1%E5%AF%9F"
+            with urllib.request.urlopen(url, timeout=30) as r:
+                return _json.load(r)["total"]
+
+        deadline = time.monotonic() + 60
+        for p in ports:
+            while True:
+                try:
+                    total(p)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.2)
+        builder = subprocess.Popen([PY, "-m", "indexer", "build", str(src), "--index", str(ix), "--batch-size", "50", "--workers", "1"],
+                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seen: dict[int, list[int]] = {p: [] for p in ports}
+        while builder.poll() is None:
+            for p in ports:
+                seen[p].append(total(p))
+        assert builder.returncode == 0
+        time.sleep(1.2)  # servers look for a new generation at most once a second
+        for p in ports:
+            seen[p].append(total(p))
+            assert seen[p] == sorted(seen[p]), seen[p]
+            assert seen[p][-1] == 300
+    finally:
+        for s in servers:
+            s.terminate()
+            s.wait(timeout=10)
