@@ -398,7 +398,11 @@ class Archive:
         if scores is None:
             scores = _bm25(snap, comp.hits, comp.leaves, comp.evaluation)
             comp.scores = scores
-        top = heapq.nlargest(need, comp.hits, key=lambda d: (scores.get(d, 0.0), d))
+        if len(scores) == len(comp.hits):
+            # every hit has a score: rank the (docnum, score) pairs directly
+            top = [d for d, _ in heapq.nlargest(need, scores.items(), key=_score_key)]
+        else:
+            top = heapq.nlargest(need, comp.hits, key=lambda d: (scores.get(d, 0.0), d))
         return [(scores.get(d, 0.0), d) for d in top[need - per_page :]]
 
     def _hit(self, snap: whooshlib.Snapshot, docnum: int, score: float, needles: list[str], with_reposts: bool = False) -> Hit:
@@ -563,6 +567,10 @@ def _collapse(snap: whooshlib.Snapshot, hits: set[int]) -> set[int]:
     return out
 
 
+def _score_key(item: tuple[int, float]) -> tuple[float, int]:
+    return item[1], item[0]
+
+
 def _dates(snap: whooshlib.Snapshot) -> list[str]:
     """Per global docnum, the ISO date or "" (computed once per snapshot)."""
     dates = getattr(snap, "_dates", None)
@@ -674,6 +682,7 @@ def _bm25(snap: whooshlib.Snapshot, hits: set[int], leaves: list[Leaf], ev: _Eva
             by_segment.append((seg, ordered[lo:hi]))
     norm_k = K1 * (1 - B)
     len_k = K1 * B / avg
+    first = True  # the first scored literal fills the dict, later ones add to it
     for leaf in leaves:
         if leaf.field == "issuer":
             continue
@@ -701,9 +710,18 @@ def _bm25(snap: whooshlib.Snapshot, hits: set[int], leaves: list[Leaf], ev: _Eva
                 tf_all = map(text.count, repeat(needle), starts, map(body_end.__getitem__, locs))
             lengths = map(seg.text_lengths.__getitem__, locs)
             k1p = K1 + 1
-            for loc, total, title_tf, length in zip(locs, tf_all, tf_title, lengths):
-                tf = total - title_tf
-                body = tf * k1p / (tf + norm_k + len_k * length) if tf else 0.0
-                d = base + loc
-                scores[d] = scores.get(d, 0.0) + idf * (body + (TITLE_BOOST if title_tf else 0.0))
+            title_bonus = idf * TITLE_BOOST
+            # One comprehension per segment and literal (no per-document dict updates).
+            contrib = [
+                (idf * (total - tt) * k1p / (total - tt + norm_k + len_k * length) if total > tt else 0.0)
+                + (title_bonus if tt else 0.0)
+                for total, tt, length in zip(tf_all, tf_title, lengths)
+            ]
+            docs_here = map(base.__add__, locs)
+            if first:
+                scores.update(zip(docs_here, contrib))
+            else:
+                get = scores.get
+                scores.update({d: get(d, 0.0) + c for d, c in zip(docs_here, contrib)})
+        first = False
     return scores
