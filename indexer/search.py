@@ -33,7 +33,7 @@ from typing import Any
 from indexer import dedup, regions, whooshlib
 from indexer.analysis import needs_boundaries, required_terms, word_boundary_pattern
 from indexer.highlight import highlight, snippet
-from indexer.index import REC_DATE, REC_ID, REC_REGION, REC_SIG, REC_TYPE, default_index_dir
+from indexer.index import REC_DATE, REC_REGION, REC_SIG, REC_TYPE, default_index_dir
 from indexer.query import And, Leaf, Not, Or, ParsedQuery, parse
 
 MAX_PER_PAGE = 100

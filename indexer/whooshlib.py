@@ -203,31 +203,8 @@ def commit(w: Any) -> None:
     w.commit(mergetype=merge_small())
 
 
-def _posting_items(matcher: Any) -> tuple[list[int], list[float]]:
-    """Every (docnum, weight) of a posting list, read a block at a time."""
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    ids: list[int] = []
-    weights: list[float] = []
-    if not (hasattr(matcher, "_next_block") and hasattr(matcher, "_read_ids")):
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return ids, weights
-    while not matcher._atend:
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        ids.extend(matcher._ids)
-        weights.extend(matcher._weights)
-        matcher._next_block()
-    return ids, weights
-
-
-def _posting_ids(matcher: Any) -> Iterable[int]:
-    """Every docnum of a posting list, read a block at a time.
+def _posting_items(matcher: Any, with_weights: bool = True) -> tuple[list[int], list[float]]:
+    """Every docnum (and weight) of a posting list, read a block at a time.
 
     Whoosh's `all_ids()` steps through postings one Python call at a time (and through a
     filter wrapper when a segment has deletions); here whole decoded blocks are taken
@@ -235,15 +212,25 @@ def _posting_ids(matcher: Any) -> Iterable[int]:
     """
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
+    ids: list[int] = []
+    weights: list[float] = []
     if not (hasattr(matcher, "_next_block") and hasattr(matcher, "_read_ids")):
-        return list(matcher.all_ids())
-    out: list[int] = []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            if with_weights:
+                weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
     while not matcher._atend:
         if matcher._ids is None:
             matcher._read_ids()
-        out.extend(matcher._ids)
+        ids.extend(matcher._ids)
+        if with_weights:
+            if matcher._weights is None:
+                matcher._read_weights()
+            weights.extend(matcher._weights)
         matcher._next_block()
-    return out
+    return ids, weights
 
 
 @dataclass
@@ -333,7 +320,7 @@ class Snapshot:
             with self._io:
                 if (fieldname, btext) not in sub:
                     continue
-                ids = _posting_ids(sub.postings(fieldname, btext))
+                ids, _ = _posting_items(sub.postings(fieldname, btext), with_weights=False)
             found = set(map(offset.__add__, ids)) if offset else set(ids)
             if seg.deleted:
                 found.difference_update(offset + d for d in seg.deleted)
@@ -357,10 +344,6 @@ class Snapshot:
             out.update(found)
         return out
 
-    def term_doc_frequency(self, fieldname: str, term: str) -> int:
-        with self._io:
-            return self.reader.doc_frequency(fieldname, term.encode("utf-8"))
-
     def live_docs(self) -> set[int]:
         out: set[int] = set()
         for seg in self.segments:
@@ -370,19 +353,6 @@ class Snapshot:
             else:
                 out.update(rng)
         return out
-
-    def locate(self, docnum: int) -> tuple[SegmentView, int]:
-        """The segment holding a global docnum and the local docnum inside it."""
-        segs = self.segments
-        lo, hi = 0, len(segs) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if segs[mid].offset <= docnum:
-                lo = mid
-            else:
-                hi = mid - 1
-        seg = segs[lo]
-        return seg, docnum - seg.offset
 
     def record(self, docnum: int) -> list[str]:
         return self.records[docnum]
