@@ -4,31 +4,33 @@ How a query is answered (see analysis.py for why):
 1. every literal (a word or "phrase") becomes the set of grams it must contain; the
    posting lists of those grams are intersected into candidates (never a miss);
 2. unless the literal is a single gram or whole word, each candidate is verified by a
-   literal search of its memory-mapped normalised text (never a false hit), which also
-   yields the literal's frequency in title and body for ranking;
-3. AND / OR / NOT are set operations; filters (region at any level, dates, type) are sets
-   or record checks; totals and facets are counted once over the final set;
-4. only the requested page is ranked in full (BM25 over literal frequencies, with a title
-   boost), loaded and given snippets.
+   literal search of its normalised text (never a false hit);
+3. hit sets are numpy boolean masks over docnums: AND / OR / NOT, the region and type
+   filters and date ranges are array operations, and totals and facets are counted once
+   over the final set (bincount over per-snapshot integer columns);
+4. only the requested page is ranked: BM25 over literal frequencies with a title boost,
+   a per-literal array summed over the hits, then a partial sort for the top `page`.
 
-Results for the same query and filters are cached per index generation, so paging and
-facet clicks over a large hit set do not recompute it.
+Two caches: per snapshot, each literal's documents and BM25 contributions (shared by
+every query that uses it: refining filters, facet clicks, paging); per query and
+filters, the computed hit set, facets and scores.
 """
+
 
 from __future__ import annotations
 
-import heapq
-import operator
-from itertools import repeat
-from bisect import bisect_left
 import math
 import re
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from indexer import dedup, regions, whooshlib
 from indexer.analysis import needs_boundaries, required_terms, word_boundary_pattern
@@ -41,7 +43,8 @@ MAX_PAGE = 10_000
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 K1, B = 1.2, 0.75
 TITLE_BOOST = 3.0
-CACHE_SIZE = 32  # each entry holds hit sets: bounded memory at 100k notices
+CACHE_SIZE = 32  # each entry holds a hit array: bounded memory at 100k notices
+LITERAL_CACHE_BYTES = 64 << 20  # per snapshot: docnums, frequencies and BM25 per literal
 
 
 class SearchError(ValueError):
@@ -169,90 +172,308 @@ def validate(req: SearchRequest) -> SearchRequest:
     return req
 
 
+# -- per-snapshot state ------------------------------------------------------------------
+#
+# Hit sets are numpy boolean masks over global docnums, so AND / OR / NOT, filters and
+# facet counts are a few C-level array operations whatever the number of hits; only the
+# per-document text checks (bytes.find / count) remain, and those run through map().
+
+
+class _Literal:
+    """One literal's meaning in one snapshot: the documents that hold it, its frequency in
+    each when the postings give it, and (once ranking asks) each document's BM25
+    contribution. All of it depends only on the literal and the snapshot, so it is cached
+    per snapshot and shared by every query that uses the literal: paging, facet clicks and
+    filter changes over one query reuse it."""
+
+    __slots__ = ("ids", "tf", "contrib")
+
+    def __init__(self, ids: np.ndarray, tf: np.ndarray | None = None):
+        self.ids = ids  # sorted global docnums
+        self.tf = tf  # frequency in title + body, aligned with ids (exact single terms)
+        self.contrib: np.ndarray | None = None  # BM25 contribution, aligned with ids
+
+
+class _LiteralCache:
+    """LRU of literals for one snapshot, bounded in bytes (ids, tf and contributions)."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._items: OrderedDict[tuple[str, str | None], tuple[_Literal, int]] = OrderedDict()
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str | None]) -> _Literal | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: tuple[str, str | None], lit: _Literal) -> None:
+        size = lit.ids.nbytes * 3 + 64
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (lit, size)
+            self._used += size
+            while self._used > self.budget and len(self._items) > 1:
+                _k, (_lit, sz) = self._items.popitem(last=False)
+                self._used -= sz
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._used = 0
+
+
+@dataclass
+class _SegArrays:
+    """Where, in a segment's text blob (`title \x01 body \x01 issuer` per document), each
+    document starts, where its title and body end, and where it ends."""
+
+    start: np.ndarray
+    title_end: np.ndarray
+    body_end: np.ndarray
+    end: np.ndarray
+
+
+class _Columns:
+    """Per global docnum, the values facets count and sorts use, as integer codes into a
+    vocabulary (0 = none): month (YYYY-MM), type, the region code at each depth of its
+    ancestry; the date as an int (YYYYMMDD, 0 = none) and its rank in date order."""
+
+    def __init__(self, snap: whooshlib.Snapshot):
+        n = len(snap.records)
+        self.month_vocab: list[str | None] = [None]
+        self.type_vocab: list[str | None] = [None]
+        self.region_vocab: list[str | None] = [None]
+        month_ix: dict[str, int] = {}
+        type_ix: dict[str, int] = {}
+        region_ix: dict[str, int] = {}
+
+        def code(value: str | None, vocab: list[str | None], ix: dict[str, int]) -> int:
+            if not value:
+                return 0
+            c = ix.get(value)
+            if c is None:
+                c = ix[value] = len(vocab)
+                vocab.append(value)
+            return c
+
+        month = np.zeros(n, dtype=np.int32)
+        dtype = np.zeros(n, dtype=np.int32)
+        region = np.zeros((3, n), dtype=np.int32)
+        date_int = np.zeros(n, dtype=np.int64)
+        for d, r in enumerate(snap.records):
+            date = r[REC_DATE] if len(r) > REC_DATE else ""
+            if date:
+                month[d] = code(date[:7], self.month_vocab, month_ix)
+                date_int[d] = _date_int(date)
+            if len(r) > REC_TYPE:
+                dtype[d] = code(r[REC_TYPE], self.type_vocab, type_ix)
+            if len(r) > REC_REGION and r[REC_REGION]:
+                for depth, c in enumerate(_ancestors(r[REC_REGION])[:3]):
+                    region[depth, d] = code(c, self.region_vocab, region_ix)
+        self.month, self.type, self.region, self.date_int = month, dtype, region, date_int
+        # Date order with ties broken by docnum (as the old string keys did).
+        order = np.lexsort((np.arange(n), date_int))
+        self.date_rank = np.empty(n, dtype=np.int64)
+        self.date_rank[order] = np.arange(n)
+
+
+class _State:
+    """What search derives once per snapshot: the live mask, text positions, facet columns,
+    repost groups as arrays, corpus statistics for BM25 and the literal cache."""
+
+    def __init__(self, snap: whooshlib.Snapshot):
+        self.snap = snap
+        self.n = snap.doc_count_all
+        self.live = snap.live_mask
+        self.literals = _LiteralCache(LITERAL_CACHE_BYTES)
+        self._lock = threading.Lock()
+        self._segs: list[_SegArrays | None] | None = None
+        self._columns: _Columns | None = None
+        self._groups: tuple[np.ndarray, np.ndarray] | None = None
+        lengths = [np.asarray(seg.text_lengths, dtype=np.float64) for seg in snap.segments]
+        self.length = np.concatenate(lengths) if lengths else np.zeros(0)
+        if len(self.length) < self.n:  # segments without a text column
+            self.length = np.concatenate([self.length, np.zeros(self.n - len(self.length))])
+        self.avg_len = float(self.length.sum()) / self.n if self.n else 1.0
+
+    @property
+    def segs(self) -> list[_SegArrays | None]:
+        if self._segs is None:
+            with self._lock:
+                if self._segs is None:
+                    self._segs = [_seg_arrays(seg) for seg in self.snap.segments]
+        return self._segs
+
+    @property
+    def columns(self) -> _Columns:
+        if self._columns is None:
+            with self._lock:
+                if self._columns is None:
+                    self._columns = _Columns(self.snap)
+        return self._columns
+
+    @property
+    def groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Repost group members flattened (group by group, earliest first) and their group ids."""
+        if self._groups is None:
+            members: list[int] = []
+            gids: list[int] = []
+            seen: set[int] = set()
+            for g in _dup_groups(self.snap).values():
+                if id(g) in seen:
+                    continue
+                seen.add(id(g))
+                members.extend(g)
+                gids.extend([len(seen)] * len(g))
+            self._groups = (np.array(members, dtype=np.int64), np.array(gids, dtype=np.int64))
+        return self._groups
+
+
+_state_lock = threading.Lock()
+
+
+def _state(snap: whooshlib.Snapshot) -> _State:
+    st = getattr(snap, "_search_state", None)
+    if st is None:
+        with _state_lock:
+            st = getattr(snap, "_search_state", None)
+            if st is None:
+                st = _State(snap)
+                snap._search_state = st  # type: ignore[attr-defined]
+    return st
+
+
+def _seg_arrays(seg: whooshlib.SegmentView) -> _SegArrays | None:
+    mm = seg.text_map
+    if mm is None:
+        return None
+    start = np.asarray(seg.text_offsets, dtype=np.int64)
+    end = start + np.asarray(seg.text_lengths, dtype=np.int64)
+    find, rfind = mm.find, mm.rfind
+    title_end = np.fromiter(map(find, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
+    body_end = np.fromiter(map(rfind, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
+    # A document without separators (should not happen) has no title and all body.
+    title_end = np.where(title_end < 0, start, title_end)
+    body_end = np.where(body_end < 0, end, body_end)
+    return _SegArrays(start, title_end, body_end, end)
+
+
+def _date_int(date: str) -> int:
+    if len(date) == 10 and date[4] == "-" and date[7] == "-":
+        try:
+            return int(date[:4] + date[5:7] + date[8:10])
+        except ValueError:
+            return 0
+    return 0
+
+
+def _split(ids: np.ndarray, snap: whooshlib.Snapshot) -> Iterable[tuple[int, whooshlib.SegmentView, int, int]]:
+    """(segment index, segment, lo, hi): the slice of sorted global `ids` in each segment."""
+    bounds = np.searchsorted(ids, [seg.offset for seg in snap.segments] + [snap.doc_count_all])
+    for i, seg in enumerate(snap.segments):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        if hi > lo:
+            yield i, seg, lo, hi
+
+
 # -- evaluation --------------------------------------------------------------------------
 
 
 class _Eval:
-    """Evaluates one parsed query against a snapshot, remembering per-literal hits."""
+    """Evaluates one parsed query against a snapshot as boolean masks over docnums."""
 
-    def __init__(self, snap: whooshlib.Snapshot):
+    def __init__(self, snap: whooshlib.Snapshot, state: _State):
         self.snap = snap
-        self.leaf_hits: dict[tuple[str, str | None], set[int]] = {}
-        # exact single-term literals: docnum -> frequency in title + body
-        self.leaf_tf: dict[tuple[str, str | None], dict[int, float]] = {}
-        self._all: set[int] | None = None
+        self.state = state
+        self.used: dict[tuple[str, str | None], _Literal] = {}
 
-    def all_docs(self) -> set[int]:
-        if self._all is None:
-            self._all = self.snap.live_docs()
-        return self._all
+    def mask(self, ids: np.ndarray) -> np.ndarray:
+        m = np.zeros(self.state.n, dtype=bool)
+        m[ids] = True
+        return m
 
-    def leaf(self, leaf: Leaf) -> set[int]:
+    def literal(self, leaf: Leaf) -> _Literal:
         key = (leaf.text, leaf.field)
-        if key in self.leaf_hits:
-            return self.leaf_hits[key]
+        lit = self.used.get(key)
+        if lit is None:
+            lit = self.state.literals.get(key)
+            if lit is None:
+                lit = self._literal(leaf)
+                self.state.literals.put(key, lit)
+            self.used[key] = lit
+        return lit
+
+    def _literal(self, leaf: Leaf) -> _Literal:
         snap = self.snap
         terms, exact = required_terms(leaf.text)
         fieldname = "igrams" if leaf.field == "issuer" else "grams"
         if exact and leaf.field is None:
             # One term is proof: its postings are the hits and their weights the
             # frequencies (title + body) that ranking needs.
-            tf = snap.term_weights(fieldname, terms[0])
-            self.leaf_tf[key] = tf
-            self.leaf_hits[key] = set(tf)
-            return self.leaf_hits[key]
-        postings = sorted((snap.term_docs(fieldname, t) for t in terms), key=len)
-        cand: set[int] = set()
-        if postings:
-            cand = postings[0]
-            for p in postings[1:]:
-                if not cand:
-                    break
-                cand = cand & p
-        if not (exact and leaf.field is None) and cand:
+            ids, tf = snap.term_array(fieldname, terms[0], with_weights=True)
+            return _Literal(ids, tf)
+        arrays = sorted((snap.term_array(fieldname, t)[0] for t in terms), key=len)
+        if not arrays:
+            return _Literal(np.zeros(0, dtype=np.int64))
+        cand = arrays[0]
+        for a in arrays[1:]:
+            if not len(cand):
+                break
+            cand = cand[self.mask(a)[cand]]
+        if not (exact and leaf.field is None) and len(cand):
             cand = self.verify(cand, leaf)
-        self.leaf_hits[key] = cand
-        return cand
+        return _Literal(cand)
 
-    def verify(self, cand: set[int], leaf: Leaf) -> set[int]:
+    def filter_ids(self, fieldname: str, value: str) -> np.ndarray:
+        """Documents with `value` in a keyword field (region, type): cached like literals."""
+        key = ("\x00" + fieldname, value)
+        lit = self.state.literals.get(key)
+        if lit is None:
+            lit = _Literal(self.snap.term_array(fieldname, value)[0])
+            self.state.literals.put(key, lit)
+        return lit.ids
+
+    def verify(self, cand: np.ndarray, leaf: Leaf) -> np.ndarray:
         """The candidates whose title/body (or title, or issuer) holds the literal."""
         needle = leaf.text.encode("utf-8")
         pattern = word_boundary_pattern(leaf.text) if needs_boundaries(leaf.text) else None
-        out: set[int] = set()
-        ordered = sorted(cand)
-        for seg in self.snap.segments:
+        segs = self.state.segs
+        out: list[np.ndarray] = []
+        for i, seg, lo, hi in _split(cand, self.snap):
+            sa = segs[i]
             text = seg.text_map
-            lo = bisect_left(ordered, seg.offset)
-            hi = bisect_left(ordered, seg.offset + seg.doccount)
-            if text is None or hi <= lo:
+            if sa is None or text is None:
                 continue
-            base = seg.offset
-            locs = [d - base for d in ordered[lo:hi]]
-            title_end, body_end = _separators(seg)
+            locs = cand[lo:hi] - seg.offset
             if leaf.field == "title":
-                starts = map(seg.text_offsets.__getitem__, locs)
-                ends = map(title_end.__getitem__, locs)
+                starts, ends = sa.start[locs], sa.title_end[locs]
             elif leaf.field == "issuer":
-                starts = map(operator.add, map(body_end.__getitem__, locs), repeat(1))
-                ends = map(operator.add, map(seg.text_offsets.__getitem__, locs), map(seg.text_lengths.__getitem__, locs))
+                starts, ends = sa.body_end[locs] + 1, sa.end[locs]
             else:
-                starts = map(seg.text_offsets.__getitem__, locs)
-                ends = map(body_end.__getitem__, locs)
+                starts, ends = sa.start[locs], sa.body_end[locs]
             if pattern is None:
-                found = map(text.find, repeat(needle), starts, ends)
-                out.update(base + loc for loc, pos in zip(locs, found) if pos != -1)
+                found = map(text.find, repeat(needle), starts.tolist(), ends.tolist())
+                keep = np.fromiter(found, dtype=np.int64, count=hi - lo) != -1
             else:
-                found = map(pattern.search, repeat(text), starts, ends)
-                out.update(base + loc for loc, m in zip(locs, found) if m is not None)
-        return out
+                found_m = map(pattern.search, repeat(text), starts.tolist(), ends.tolist())
+                keep = np.fromiter((m is not None for m in found_m), dtype=bool, count=hi - lo)
+            out.append(cand[lo:hi][keep])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
-    def run(self, node: Any) -> set[int]:
+    def run(self, node: Any) -> np.ndarray:
+        """A fresh mask (the caller may change it in place)."""
         if isinstance(node, Leaf):
-            return self.leaf(node)
+            return self.mask(self.literal(node).ids)
         if isinstance(node, Not):
-            return self.all_docs() - self.run(node.child)
+            return self.state.live & ~self.run(node.child)
         if isinstance(node, Or):
-            out: set[int] = set()
+            out = np.zeros(self.state.n, dtype=bool)
             for c in node.children:
                 out |= self.run(c)
             return out
@@ -260,18 +481,15 @@ class _Eval:
             pos = [c for c in node.children if not isinstance(c, Not)]
             neg = [c.child for c in node.children if isinstance(c, Not)]
             if pos:
-                sets = sorted((self.run(c) for c in pos), key=len)
-                result = set(sets[0])
-                for s in sets[1:]:
-                    result &= s
+                result = self.run(pos[0])
+                for c in pos[1:]:
+                    result &= self.run(c)
             else:
-                result = set(self.all_docs())
+                result = self.state.live.copy()
             for n in neg:
-                if not result:
-                    break
-                result -= self.run(n)
+                result &= ~self.run(n)
             return result
-        return set()
+        return np.zeros(self.state.n, dtype=bool)
 
 
 # -- the searcher ------------------------------------------------------------------------
@@ -279,13 +497,13 @@ class _Eval:
 
 @dataclass
 class _Computed:
-    hits: set[int]
+    ids: np.ndarray  # the hits: sorted global docnums
     total: int
     facets: dict[str, list[dict[str, Any]]]
     timeline: list[dict[str, Any]]
     leaves: list[Leaf]
-    evaluation: _Eval  # per-literal hit sets, reused by ranking
-    scores: dict[int, float] | None = None  # BM25, computed on the first relevance page
+    evaluation: _Eval  # the literals used, reused by ranking
+    scores: np.ndarray | None = None  # BM25 aligned with ids, computed on the first relevance page
 
 
 class Archive:
@@ -368,42 +586,37 @@ class Archive:
         )
 
     def _compute(self, snap: whooshlib.Snapshot, parsed: ParsedQuery, region: regions.Region | None, req: SearchRequest) -> _Computed:
-        ev = _Eval(snap)
-        if parsed.root is None:
-            hits = set(ev.all_docs())
-        else:
-            hits = ev.run(parsed.root)
-        if region is not None and hits:
-            hits &= snap.term_docs("region", region.code)
-        if req.doc_type and hits:
-            hits &= snap.term_docs("doc_type", req.doc_type)
-        if (req.date_from or req.date_to) and hits:
-            lo = req.date_from or "0000-00-00"
-            hi = req.date_to or "9999-99-99"
-            dates = _dates(snap)
-            hits = {d for d in hits if dates[d] and lo <= dates[d] <= hi}
-        if req.collapse and hits:
-            hits = _collapse(snap, hits)
-        facets, timeline = _facets(snap, hits, region, req)
-        return _Computed(hits, len(hits), facets, timeline, parsed.positive_leaves(), ev)
+        st = _state(snap)
+        ev = _Eval(snap, st)
+        mask = st.live.copy() if parsed.root is None else ev.run(parsed.root)
+        if region is not None:
+            mask[~ev.mask(ev.filter_ids("region", region.code))] = False
+        if req.doc_type:
+            mask[~ev.mask(ev.filter_ids("doc_type", req.doc_type))] = False
+        if req.date_from or req.date_to:
+            d = st.columns.date_int
+            lo = _date_int(req.date_from) if req.date_from else 1
+            hi = _date_int(req.date_to) if req.date_to else 99999999
+            mask &= (d > 0) & (d >= lo) & (d <= hi)
+        if req.collapse:
+            _collapse(st, mask)
+        ids = np.flatnonzero(mask)
+        facets, timeline = _facets(st, ids, region)
+        return _Computed(ids, len(ids), facets, timeline, parsed.positive_leaves(), ev)
 
     def _page(self, snap: whooshlib.Snapshot, comp: _Computed, sort: str, page: int, per_page: int) -> list[tuple[float, int]]:
         need = page * per_page
-        if not comp.hits:
+        ids = comp.ids
+        if not len(ids):
             return []
         if sort == "date":
-            top = heapq.nlargest(need, comp.hits, key=_date_keys(snap).__getitem__)
-            return [(0.0, d) for d in top[need - per_page :]]
+            top = _top_unique(_state(snap).columns.date_rank[ids], need)
+            return [(0.0, d) for d in ids[top[need - per_page :]].tolist()]
+        if comp.scores is None:
+            comp.scores = _bm25(snap, ids, comp.leaves, comp.evaluation)
         scores = comp.scores
-        if scores is None:
-            scores = _bm25(snap, comp.hits, comp.leaves, comp.evaluation)
-            comp.scores = scores
-        if len(scores) == len(comp.hits):
-            # every hit has a score: rank the (docnum, score) pairs directly
-            top = [d for d, _ in heapq.nlargest(need, scores.items(), key=_score_key)]
-        else:
-            top = heapq.nlargest(need, comp.hits, key=lambda d: (scores.get(d, 0.0), d))
-        return [(scores.get(d, 0.0), d) for d in top[need - per_page :]]
+        top = _top_scores(scores, ids, need)[need - per_page :]
+        return list(zip(scores[top].tolist(), ids[top].tolist()))
 
     def _hit(self, snap: whooshlib.Snapshot, docnum: int, score: float, needles: list[str], with_reposts: bool = False) -> Hit:
         f = snap.stored(docnum)
@@ -551,24 +764,39 @@ def _repost_group(snap: whooshlib.Snapshot, docnum: int) -> list[int]:
     return _dup_groups(snap).get(docnum, [])
 
 
-def _collapse(snap: whooshlib.Snapshot, hits: set[int]) -> set[int]:
-    """Keep one hit per repost group: the earliest copy among the hits."""
-    groups = _dup_groups(snap)
-    if not groups:
-        return hits
-    out = set(hits)
-    for d in hits:
-        members = groups.get(d)
-        if members is None:
-            continue
-        first = next(m for m in members if m in hits)
-        if first != d:
-            out.discard(d)
-    return out
+def _collapse(st: _State, mask: np.ndarray) -> None:
+    """Keep one hit per repost group (the earliest copy among the hits), in place."""
+    members, gids = st.groups
+    if not len(members):
+        return
+    pos = np.flatnonzero(mask[members])
+    if len(pos) < 2:
+        return
+    g = gids[pos]
+    later = np.zeros(len(pos), dtype=bool)
+    later[1:] = g[1:] == g[:-1]  # not the first hit of its group
+    mask[members[pos[later]]] = False
 
 
-def _score_key(item: tuple[int, float]) -> tuple[float, int]:
-    return item[1], item[0]
+def _top_unique(keys: np.ndarray, need: int) -> np.ndarray:
+    """Positions of the `need` largest keys (all distinct), largest first."""
+    if len(keys) > need:
+        part = np.argpartition(keys, len(keys) - need)[len(keys) - need :]
+    else:
+        part = np.arange(len(keys))
+    return part[np.argsort(keys[part])[::-1]]
+
+
+def _top_scores(scores: np.ndarray, ids: np.ndarray, need: int) -> np.ndarray:
+    """Positions of the `need` best hits by score, ties by the later docnum."""
+    n = len(scores)
+    if n > need:
+        threshold = np.partition(scores, n - need)[n - need]
+        cand = np.flatnonzero(scores >= threshold)
+    else:
+        cand = np.arange(n)
+    order = np.lexsort((ids[cand], scores[cand]))[::-1]
+    return cand[order[:need]]
 
 
 def _dates(snap: whooshlib.Snapshot) -> list[str]:
@@ -580,51 +808,18 @@ def _dates(snap: whooshlib.Snapshot) -> list[str]:
     return dates
 
 
-def _date_keys(snap: whooshlib.Snapshot) -> list[str]:
-    """Per global docnum, a string that sorts by date, then by docnum (stable ties)."""
-    keys = getattr(snap, "_date_keys", None)
-    if keys is None:
-        keys = [f"{date or '0000-00-00'}{d:010d}" for d, date in enumerate(_dates(snap))]
-        snap._date_keys = keys  # type: ignore[attr-defined]
-    return keys
+def _counts(column: np.ndarray, ids: np.ndarray, vocab: list[str | None]) -> dict[str, int]:
+    counts = np.bincount(column[ids], minlength=len(vocab)) if len(ids) else np.zeros(len(vocab), dtype=np.int64)
+    return {vocab[c]: int(counts[c]) for c in np.flatnonzero(counts[1:]) + 1}  # type: ignore[misc]
 
 
-class _Columns:
-    """Per global docnum, the values facets count: month (YYYY-MM), type and the region
-    code at each depth of its ancestry. Built once per snapshot, so counting a facet is
-    `Counter(map(column.__getitem__, hits))`, done in C, instead of a Python loop."""
-
-    def __init__(self, snap: whooshlib.Snapshot):
-        self.month: list[str | None] = []
-        self.type: list[str | None] = []
-        self.region: list[list[str | None]] = [[], [], []]
-        for r in snap.records:
-            date = r[REC_DATE] if len(r) > REC_DATE else ""
-            self.month.append(date[:7] if date else None)
-            self.type.append((r[REC_TYPE] or None) if len(r) > REC_TYPE else None)
-            anc = _ancestors(r[REC_REGION]) if len(r) > REC_REGION and r[REC_REGION] else []
-            for depth in range(3):
-                self.region[depth].append(anc[depth] if len(anc) > depth else None)
-
-
-def _columns(snap: whooshlib.Snapshot) -> _Columns:
-    cols = getattr(snap, "_columns", None)
-    if cols is None:
-        cols = _Columns(snap)
-        snap._columns = cols  # type: ignore[attr-defined]
-    return cols
-
-
-def _facets(snap: whooshlib.Snapshot, hits: set[int], region: regions.Region | None, req: SearchRequest) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+def _facets(st: _State, ids: np.ndarray, region: regions.Region | None) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Region one level below the current filter, year, type; and the timeline."""
-    cols = _columns(snap)
+    cols = st.columns
     depth = len(_ancestors(region.code)) if region else 0
-    reg: Counter[str | None] = Counter(map(cols.region[depth].__getitem__, hits)) if depth < 3 else Counter()
-    months: Counter[str | None] = Counter(map(cols.month.__getitem__, hits))
-    types: Counter[str | None] = Counter(map(cols.type.__getitem__, hits))
-    reg.pop(None, None)
-    months.pop(None, None)
-    types.pop(None, None)
+    reg = _counts(cols.region[depth], ids, cols.region_vocab) if depth < 3 else {}
+    months = _counts(cols.month, ids, cols.month_vocab)
+    types = _counts(cols.type, ids, cols.type_vocab)
     years: Counter[str] = Counter()
     for month, n in months.items():
         years[month[:4]] += n
@@ -644,84 +839,56 @@ def _facets(snap: whooshlib.Snapshot, hits: set[int], region: regions.Region | N
     return facets, timeline
 
 
-def _separators(seg: whooshlib.SegmentView) -> tuple[list[int], list[int]]:
-    """Per document of a segment, where its title and its body end in the text map
-    (computed once per snapshot; the blob is `title \x01 body \x01 issuer`)."""
-    cached = getattr(seg, "_seps", None)
-    if cached is None:
-        mm = seg.text_map
-        title_end: list[int] = []
-        body_end: list[int] = []
-        for start, length in zip(seg.text_offsets, seg.text_lengths):
-            end = start + length
-            title_end.append(mm.find(b"\x01", start, end) if mm is not None else start)
-            body_end.append(mm.rfind(b"\x01", start, end) if mm is not None else start)
-        cached = (title_end, body_end)
-        seg._seps = cached  # type: ignore[attr-defined]
-    return cached
+def _contributions(snap: whooshlib.Snapshot, st: _State, leaf: Leaf, lit: _Literal) -> np.ndarray:
+    """Per document of the literal: BM25 of its frequency in the body, plus a title boost.
 
-
-def _bm25(snap: whooshlib.Snapshot, hits: set[int], leaves: list[Leaf], ev: _Eval) -> dict[int, float]:
-    """BM25 over the literal frequencies of the positive literals, plus a title boost."""
+    Computed once per literal and snapshot (cached on the literal): title counts (and body
+    counts when the postings do not give them) are `bytes.count` over the text, via map().
+    """
+    if lit.contrib is not None:
+        return lit.contrib
+    ids = lit.ids
+    df = len(ids)
     n_docs = max(1, snap.doc_count)
-    scores: dict[int, float] = {}
-    if not leaves:
-        return scores
-    total_len = 0
-    count = 0
-    for seg in snap.segments:
-        total_len += sum(seg.text_lengths)
-        count += seg.doccount
-    avg = total_len / count if count else 1.0
-    by_segment: list[tuple[whooshlib.SegmentView, list[int]]] = []
-    ordered = sorted(hits)
-    for seg in snap.segments:
-        lo = bisect_left(ordered, seg.offset)
-        hi = bisect_left(ordered, seg.offset + seg.doccount)
-        if hi > lo and seg.text_map is not None:
-            by_segment.append((seg, ordered[lo:hi]))
+    idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+    needle = leaf.text.encode("utf-8")
+    title = np.zeros(df, dtype=np.float64)
+    total = lit.tf if lit.tf is not None else np.zeros(df, dtype=np.float64)
+    segs = st.segs
+    for i, seg, lo, hi in _split(ids, snap):
+        sa = segs[i]
+        text = seg.text_map
+        if sa is None or text is None:
+            continue
+        locs = ids[lo:hi] - seg.offset
+        starts = sa.start[locs].tolist()
+        title[lo:hi] = np.fromiter(map(text.count, repeat(needle), starts, sa.title_end[locs].tolist()), dtype=np.float64, count=hi - lo)
+        if lit.tf is None:
+            total[lo:hi] = np.fromiter(map(text.count, repeat(needle), starts, sa.body_end[locs].tolist()), dtype=np.float64, count=hi - lo)
+    body = total - title
     norm_k = K1 * (1 - B)
-    len_k = K1 * B / avg
-    first = True  # the first scored literal fills the dict, later ones add to it
+    len_k = K1 * B / (st.avg_len or 1.0)
+    length = st.length[ids]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bm25 = idf * body * (K1 + 1) / (body + norm_k + len_k * length)
+    contrib = np.where(body > 0, bm25, 0.0) + np.where(title > 0, idf * TITLE_BOOST, 0.0)
+    lit.contrib = contrib
+    return contrib
+
+
+def _bm25(snap: whooshlib.Snapshot, ids: np.ndarray, leaves: list[Leaf], ev: _Eval) -> np.ndarray:
+    """BM25 over the positive literals' frequencies, plus a title boost, aligned with `ids`."""
+    st = _state(snap)
+    scores = np.zeros(len(ids), dtype=np.float64)
     for leaf in leaves:
         if leaf.field == "issuer":
             continue
-        leaf_docs = ev.leaf_hits.get((leaf.text, leaf.field), set())
-        df = len(leaf_docs)
-        if not df:
+        lit = ev.literal(leaf)
+        if not len(lit.ids):
             continue
-        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        needle = leaf.text.encode("utf-8")
-        for seg, docs in by_segment:
-            base = seg.offset
-            locs = [d - base for d in docs if d in leaf_docs]
-            if not locs:
-                continue
-            text = seg.text_map
-            title_end, body_end = _separators(seg)
-            starts = list(map(seg.text_offsets.__getitem__, locs))
-            # Counts through map() over the segment's text: the per-document work is C.
-            # Titles are short; a single-term literal takes its total from the postings.
-            tf_title = list(map(text.count, repeat(needle), starts, map(title_end.__getitem__, locs)))
-            known = ev.leaf_tf.get((leaf.text, leaf.field))
-            if known is not None:
-                tf_all = map(known.__getitem__, map(base.__add__, locs))
-            else:
-                tf_all = map(text.count, repeat(needle), starts, map(body_end.__getitem__, locs))
-            lengths = map(seg.text_lengths.__getitem__, locs)
-            k1p = K1 + 1
-            title_bonus = idf * TITLE_BOOST
-            # One comprehension per segment and literal (no per-document dict updates).
-            contrib = [
-                (idf * (total - tt) * k1p / (total - tt + norm_k + len_k * length) if total > tt else 0.0)
-                + (title_bonus if tt else 0.0)
-                for total, tt, length in zip(tf_all, tf_title, lengths)
-            ]
-            docs_here = map(base.__add__, locs)
-            if first:
-                scores.update(zip(docs_here, contrib))
-            else:
-                get = scores.get
-                scores.update({d: get(d, 0.0) + c for d, c in zip(docs_here, contrib)})
-        first = False
+        contrib = _contributions(snap, st, leaf, lit)
+        pos = np.searchsorted(lit.ids, ids)
+        np.minimum(pos, len(lit.ids) - 1, out=pos)
+        present = lit.ids[pos] == ids
+        scores[present] += contrib[pos[present]]
     return scores

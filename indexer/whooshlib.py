@@ -8,8 +8,9 @@ Whoosh's public API for speed, each with the reason:
   is a plain file that a snapshot reads whole into one bytes object: literal checks and
   counts are then `bytes.find/count(needle, start, end)` in C with no per-document copy
   (an mmap was tried first: slicing it cost ~5 us a document, more than the search);
-* posting lists are read whole as docnum sets, because the archive needs exact totals
-  and facet counts over every hit, not only the top page.
+* posting lists are read whole, a block at a time, into sorted numpy arrays of global
+  docnums (and weights), because the archive needs exact totals and facet counts over
+  every hit, not only the top page.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import columns, fields, formats  # noqa: F401  (re-exported for schema.py)
 from whoosh import index as _index
 from whoosh.filedb.filestore import FileStorage
@@ -203,34 +205,54 @@ def commit(w: Any) -> None:
     w.commit(mergetype=merge_small())
 
 
-def _posting_items(matcher: Any, with_weights: bool = True) -> tuple[list[int], list[float]]:
-    """Every docnum (and weight) of a posting list, read a block at a time.
+def _posting_arrays(matcher: Any, with_weights: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every docnum (and weight) of a posting list as arrays, decoded a block at a time.
 
     Whoosh's `all_ids()` steps through postings one Python call at a time (and through a
-    filter wrapper when a segment has deletions); here whole decoded blocks are taken
-    and deletions are removed by the caller with set operations.
+    filter wrapper when a segment has deletions), and even its block reader decodes the
+    delta-coded ids with a Python generator. Here each block's unpickled tuple is turned
+    into an array and summed in C; deletions are removed by the caller.
     """
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
-    ids: list[int] = []
-    weights: list[float] = []
-    if not (hasattr(matcher, "_next_block") and hasattr(matcher, "_read_ids")):
+    if not all(hasattr(matcher, a) for a in ("_next_block", "_read_data", "_byteids", "_atend")):
+        # inlined postings (a handful of documents) and any other matcher: step through
+        ids: list[int] = []
+        weights: list[float] = []
         while matcher.is_active():
             ids.append(matcher.id())
             if with_weights:
                 weights.append(matcher.weight())
             matcher.next()
-        return ids, weights
+        return np.array(ids, dtype=np.int64), (np.array(weights, dtype=np.float64) if with_weights else None)
+    id_parts: list[np.ndarray] = []
+    w_parts: list[np.ndarray] = []
     while not matcher._atend:
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids)
+        if matcher._data is None:
+            matcher._read_data()
+        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+        block = np.array(raw_ids, dtype=np.int64)
+        if not matcher._byteids:
+            np.cumsum(block, out=block)
+        id_parts.append(block)
         if with_weights:
-            if matcher._weights is None:
-                matcher._read_weights()
-            weights.extend(matcher._weights)
+            if raw_weights is None:
+                w_parts.append(np.ones(len(block), dtype=np.float64))
+            elif isinstance(raw_weights, float):
+                w_parts.append(np.full(len(block), raw_weights, dtype=np.float64))
+            else:
+                w_parts.append(np.array(raw_weights, dtype=np.float64))
         matcher._next_block()
-    return ids, weights
+    ids_all = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int64)
+    if not with_weights:
+        return ids_all, None
+    return ids_all, (np.concatenate(w_parts) if w_parts else np.zeros(0, dtype=np.float64))
+
+
+def _posting_items(matcher: Any, with_weights: bool = True) -> tuple[list[int], list[float]]:
+    """Every docnum (and weight) of a posting list, as lists."""
+    ids, weights = _posting_arrays(matcher, with_weights)
+    return ids.tolist(), (weights.tolist() if weights is not None else [])
 
 
 @dataclass
@@ -288,6 +310,7 @@ class Snapshot:
             self.records.extend(seg.records)
         self.doc_count_all = self.reader.doc_count_all()
         self.doc_count = self.reader.doc_count()
+        self._live_mask: np.ndarray | None = None
 
     def _load_segment(self, sub: Any, offset: int) -> SegmentView:
         doccount = sub.doc_count_all()
@@ -343,6 +366,44 @@ class Snapshot:
                 found.pop(offset + d, None)
             out.update(found)
         return out
+
+    def term_array(self, fieldname: str, term: str, with_weights: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sorted global docnums (int64) of live documents holding `term`, and, when asked,
+        their posting weights (the term's frequency) as float64 in the same order."""
+        btext = term.encode("utf-8")
+        id_parts: list[np.ndarray] = []
+        w_parts: list[np.ndarray] = []
+        for (sub, offset), seg in zip(self._leaves, self.segments):
+            with self._io:
+                if (fieldname, btext) not in sub:
+                    continue
+                a, w = _posting_arrays(sub.postings(fieldname, btext), with_weights)
+            if offset:
+                a += offset
+            if seg.deleted:
+                keep = self.live_mask[a]
+                a = a[keep]
+                w = w[keep] if w is not None else None
+            id_parts.append(a)
+            if w is not None:
+                w_parts.append(w)
+        ids_all = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int64)
+        if not with_weights:
+            return ids_all, None
+        return ids_all, (np.concatenate(w_parts) if w_parts else np.zeros(0, dtype=np.float64))
+
+    @property
+    def live_mask(self) -> np.ndarray:
+        """Per global docnum, True when the document is not deleted (built once)."""
+        mask = self._live_mask
+        if mask is None:
+            mask = np.ones(self.doc_count_all, dtype=bool)
+            for seg in self.segments:
+                if seg.deleted:
+                    mask[[seg.offset + d for d in seg.deleted]] = False
+            mask.setflags(write=False)
+            self._live_mask = mask
+        return mask
 
     def live_docs(self) -> set[int]:
         out: set[int] = set()

@@ -254,6 +254,57 @@ def test_sort_by_date_and_relevance(demo: tuple[Archive, list[dict]]) -> None:
     assert first_title == sorted(first_title, reverse=True)
 
 
+def test_scores_are_corpus_statistics_not_filter_dependent(demo: tuple[Archive, list[dict]]) -> None:
+    """A notice scores the same with and without a filter: idf comes from the whole index
+    (an earlier version computed it over the filtered hits)."""
+    archive, _ = demo
+    full = {h.id: h.score for h in archive.search(SearchRequest(q="整改 巡视", per_page=100)).hits}
+    res = archive.search(SearchRequest(q="整改 巡视", date_from="2019-01-01", per_page=100))
+    assert res.total and res.total < len(full)
+    for h in res.hits:
+        assert h.score == full[h.id]
+
+
+def test_page_ranking_agrees_with_a_full_sort(demo: tuple[Archive, list[dict]]) -> None:
+    """Pages cut from a partial sort are the slices of the full order (score, then docnum)."""
+    archive, _ = demo
+    whole = archive.search(SearchRequest(q="整改 OR 通知", per_page=100))
+    order = [(h.score, h.id) for h in whole.hits]
+    assert whole.total == len(order)
+    paged = []
+    for page in range(1, (whole.total + 6) // 7 + 1):
+        paged += [(h.score, h.id) for h in archive.search(SearchRequest(q="整改 OR 通知", per_page=7, page=page)).hits]
+    assert paged == order
+    for d in ("date",):
+        whole = archive.search(SearchRequest(q="整改 OR 通知", sort=d, per_page=100))
+        paged = []
+        for page in range(1, (whole.total + 6) // 7 + 1):
+            paged += [h.id for h in archive.search(SearchRequest(q="整改 OR 通知", sort=d, per_page=7, page=page)).hits]
+        assert paged == [h.id for h in whole.hits]
+
+
+def test_literal_cache_is_bounded_and_transparent(demo: tuple[Archive, list[dict]]) -> None:
+    from indexer import search as search_mod
+
+    archive, _ = demo
+    req = SearchRequest(q="整改 -巡视 OR 督查", region="浙江省", per_page=50)
+    first = archive.search(req).as_dict()
+    assert first["total"] > 0
+    state = search_mod._state(archive.snapshot())
+    archive._cache.clear()
+    state.literals.clear()
+    again = archive.search(req).as_dict()
+    first.pop("took_ms"), again.pop("took_ms")
+    assert again == first
+    small = search_mod._LiteralCache(budget=1000)
+    import numpy as np
+
+    for i in range(20):
+        small.put((str(i), None), search_mod._Literal(np.arange(30, dtype=np.int64)))
+    assert small._used <= 1000 and 0 < len(small._items) < 20
+    assert small.get(("19", None)) is not None and small.get(("0", None)) is None
+
+
 def test_no_query_lists_newest(demo: tuple[Archive, list[dict]]) -> None:
     archive, docs = demo
     res = archive.search(SearchRequest(per_page=5))
