@@ -25,11 +25,7 @@ from bench.run import Req, _our_request, effective_pages, pct, query_mix
 
 
 def _clear(archive: Any, literal_cache: bool) -> None:
-    archive._cache.clear()
-    if not literal_cache:
-        state = getattr(archive.snapshot(), "_search_state", None)
-        if state is not None:
-            state.literals.clear()
+    archive.clear_caches(literals=not literal_cache)
 
 
 def time_mix(archive: Any, mix: list[Req], pages: dict[int, int], reps: int, literal_cache: bool) -> dict[str, list[float]]:

@@ -9,9 +9,10 @@ measures, against the project's own entry points:
   notices/s, MB/s, peak RSS and index size; the baseline (bench/baseline.py) likewise;
 * incremental: a second build over the unchanged folder, then after 1% of files changed;
 * queries: `Archive.search(SearchRequest(...))`, the whole call the web app makes (facets and
-  snippets included), cold (fresh process, fresh Archive) and warm with the result cache
-  cleared before every call (`archive._cache.clear()`), and cached separately; the same mix
-  on the baseline;
+  snippets included), cold (fresh process, fresh Archive); warm, with the query cache and
+  the snapshot's literal cache cleared before every call (`archive.clear_caches()`), so
+  every posting list is read and every count made; with literals cached but not the query
+  (as after an earlier query with the same words); and cached; the same mix on the baseline;
 * served: `GET /api/search` through `python -m indexer serve` (waitress) on loopback;
 * correctness: hit counts per query vs a brute-force scan of the generator's truth text, and
   20 random 2-4 character substrings, misses and extra hits per system.
@@ -305,6 +306,7 @@ def time_ours(ix: Path, mix: list[Req], pages: dict[int, int], reps: int) -> dic
 
     archive = Archive(ix)
     warm: dict[int, list[float]] = {i: [] for i in range(len(mix))}
+    lit: dict[int, list[float]] = {i: [] for i in range(len(mix))}
     cached: dict[int, list[float]] = {i: [] for i in range(len(mix))}
     totals: dict[int, int] = {}
     # one untimed pass so the snapshot, regions table and page cache are loaded
@@ -312,16 +314,21 @@ def time_ours(ix: Path, mix: list[Req], pages: dict[int, int], reps: int) -> dic
         totals[i] = archive.search(_our_request(r, pages[i])).total
     for _ in range(reps):
         for i, r in enumerate(mix):
-            req = _our_request(r, pages[i])
-            archive._cache.clear()
+            # warm: no query or literal cached (every posting list read, every count made)
+            archive.clear_caches(literals=True)
             t = time.perf_counter()
-            archive.search(req)
+            archive.search(_our_request(r, pages[i]))
             warm[i].append((time.perf_counter() - t) * 1000)
+            # literals cached (as after an earlier query with the same words), query not
+            archive.clear_caches(literals=False)
+            t = time.perf_counter()
+            archive.search(_our_request(r, pages[i]))
+            lit[i].append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             archive.search(_our_request(r, pages[i]))
             cached[i].append((time.perf_counter() - t) * 1000)
     archive.close()
-    return {"warm": warm, "cached": cached, "totals": totals}
+    return {"warm": warm, "literals_cached": lit, "cached": cached, "totals": totals}
 
 
 def time_baseline(bix: Path, mix: list[Req], pages: dict[int, int], reps: int, region_code: dict[str, str]) -> dict[str, Any]:
@@ -680,7 +687,8 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
 
     _log(f"[{n}] queries (ours, {args.reps} reps)...")
     ours = time_ours(ix, mix, pages, args.reps)
-    q: dict[str, Any] = {"ours_warm": classes(mix, ours["warm"]), "ours_cached": classes(mix, ours["cached"])}
+    q: dict[str, Any] = {"ours_warm": classes(mix, ours["warm"]), "ours_literals_cached": classes(mix, ours["literals_cached"]),
+                         "ours_cached": classes(mix, ours["cached"])}
     q["ours_cold"] = cold("ours", ix)
     q["hits"] = {f"{r.kind}/{r.variant}/{r.q}": {"ours": ours["totals"][i]} for i, r in enumerate(mix)}
     if not args.skip_baseline:
@@ -773,14 +781,16 @@ def table(result: dict[str, Any]) -> str:
             lines.append("search after the update: " + ("ok" if sc.get("ok") else f"FAILED {sc}"))
         q = s["queries"]
         lines.append("")
-        lines.append(f"queries (ms; warm = cache cleared each call; region {s['query_setup']['province']} / "
+        lines.append(f"queries (ms; warm = query and literal caches cleared each call; lit = literals cached, query not; "
+                     f"cached = same query again; region {s['query_setup']['province']} / "
                      f"{s['query_setup']['city']}; dates {DATE_FROM}..{DATE_TO})")
-        lines.append(f"{'class':<20} {'ours p50':>8} {'p95':>7} {'p99':>7} {'cached':>7} | {'base p50':>8} {'p95':>7} | {'base/ours p95':>13}")
+        lines.append(f"{'class':<20} {'ours p50':>8} {'p95':>7} {'p99':>7} {'lit p95':>7} {'cached':>7} | {'base p50':>8} {'p95':>7} | {'base/ours p95':>13}")
         for k, v in q["ours_warm"].items():
             c = q["ours_cached"][k]
+            lc = q.get("ours_literals_cached", {}).get(k, {})
             bw = q.get("baseline_warm", {}).get(k, {})
             ratio = q.get("ratio_p95_baseline_over_ours", {}).get(k)
-            lines.append(f"{k:<20} {_f(v['p50_ms']):>8} {_f(v['p95_ms']):>7} {_f(v['p99_ms']):>7} {_f(c['p50_ms'], 2):>7} | "
+            lines.append(f"{k:<20} {_f(v['p50_ms']):>8} {_f(v['p95_ms']):>7} {_f(v['p99_ms']):>7} {_f(lc.get('p95_ms')):>7} {_f(c['p50_ms'], 2):>7} | "
                          f"{_f(bw.get('p50_ms')):>8} {_f(bw.get('p95_ms')):>7} | {_f(ratio, 2):>13}")
         allw = [v["p95_ms"] for v in q["ours_warm"].values() if v["p95_ms"] is not None]
         if allw:

@@ -544,6 +544,17 @@ class Archive:
                 self._snap.close()
                 self._snap = None
 
+    def clear_caches(self, literals: bool = True) -> None:
+        """Forget computed queries and, by default, the per-literal data of the open
+        snapshot: benchmarks use it to time a query's whole work."""
+        with self._lock:
+            self._cache.clear()
+            snap = self._snap
+        if literals and snap is not None:
+            state = getattr(snap, "_search_state", None)
+            if state is not None:
+                state.literals.clear()
+
     # search
     def search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()
