@@ -147,14 +147,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from waitress import serve
+    from indexer.server import serve
 
-    from app import create_app
+    index_dir = str(args.index or os.environ.get("INDEX_DIR") or "index")
 
-    app = create_app({"INDEX_DIR": str(args.index or os.environ.get("INDEX_DIR") or "index")})
-    _warm_up(app)
-    print(f"serving on http://{args.host}:{args.port}/  (index: {app.config['INDEX_DIR']})")
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="notice-archive")
+    def make_app() -> Any:
+        from app import create_app
+
+        app = create_app({"INDEX_DIR": index_dir})
+        _warm_up(app)
+        return app
+
+    print(f"index: {index_dir}", flush=True)
+    serve(make_app, host=args.host, port=args.port, threads=args.threads, workers=max(1, args.workers))
     return EXIT_OK
 
 
@@ -217,7 +222,9 @@ def parser() -> argparse.ArgumentParser:
     add_index(sv)
     sv.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     sv.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
-    sv.add_argument("--threads", type=int, default=8)
+    sv.add_argument("--threads", type=int, default=8, help="request threads per process")
+    sv.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")),
+                    help="processes sharing the port (one core each under load; each holds the index texts)")
     sv.set_defaults(func=cmd_serve)
     return p
 

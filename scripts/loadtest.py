@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", required=True)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--threads", type=int, default=8, help="server worker threads")
+    ap.add_argument("--threads", type=int, default=8, help="server threads per process")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (indexer serve --workers)")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args(argv)
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "indexer", "serve", "--index", args.index, "--port", str(port), "--threads", str(args.threads)],
+        [sys.executable, "-m", "indexer", "serve", "--index", args.index, "--port", str(port), "--threads", str(args.threads),
+         "--workers", str(args.workers)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
