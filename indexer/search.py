@@ -750,21 +750,22 @@ def _dup_groups(snap: whooshlib.Snapshot) -> dict[int, list[int]]:
     members ordered earliest first. Built once per snapshot from the stored signatures."""
     groups = getattr(snap, "_dup_groups", None)
     if groups is None:
-        dup = dedup.DupIndex()
         dates = _dates(snap)
+        docs: list[int] = []
+        sigs: list[int] = []
         for d, rec in snap.iter_records():
             if len(rec) > REC_SIG and rec[REC_SIG]:
                 sig = int(rec[REC_SIG], 16)
                 if sig:
-                    dup.add(str(d), dates[d] or None, sig)
+                    docs.append(d)
+                    sigs.append(sig)
+        by_label: dict[int, list[int]] = {}
+        for d, label in zip(docs, dedup.components(sigs).tolist()):
+            if label >= 0:
+                by_label.setdefault(label, []).append(d)
         groups = {}
-        seen: set[str] = set()
-        for key in list(dup._groups):
-            members = dup._groups[key]
-            if len(members) < 2 or key in seen:
-                continue
-            seen.add(key)
-            ordered = [int(m) for m in sorted(members, key=lambda m: (not dates[int(m)], dates[int(m)], int(m)))]
+        for members in by_label.values():
+            ordered = sorted(members, key=lambda m: (not dates[m], dates[m], m))
             for m in ordered:
                 groups[m] = ordered
         snap._dup_groups = groups  # type: ignore[attr-defined]

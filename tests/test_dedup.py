@@ -190,3 +190,43 @@ def test_dup_index_remove_splits_a_bridged_group():
     ix.remove("nope")  # unknown ids are ignored
     with pytest.raises(KeyError):
         ix.canonical("bridge")
+
+
+def test_components_equal_dup_index_groups() -> None:
+    """The whole-index grouping agrees with adding every notice to a DupIndex."""
+    import random
+
+    import numpy as np
+
+    from indexer.dedup import DupIndex, components
+
+    rng = random.Random(7)
+    sigs: list[int] = []
+    for _ in range(400):
+        base = rng.getrandbits(64)
+        sigs.append(base)
+        for _ in range(rng.choice([0, 0, 0, 1, 2])):
+            s = base
+            for bit in rng.sample(range(64), rng.randint(0, 4)):  # 4 bits: no longer a repost
+                s ^= 1 << bit
+            sigs.append(s)
+    # a chain: each link within 3 bits of the next, the ends further apart
+    chain = [rng.getrandbits(64)]
+    for bit in (0, 1, 2, 3, 4, 5):
+        chain.append(chain[-1] ^ (1 << (10 + bit)))
+    sigs += chain + [0, 0, sigs[5], sigs[5]]
+    rng.shuffle(sigs)
+    dup = DupIndex()
+    for i, s in enumerate(sigs):
+        dup.add(str(i), None, s)
+    expected = sorted(sorted(int(m) for m in g) for g in dup.groups())
+    labels = components(sigs)
+    got: dict[int, list[int]] = {}
+    for i, lab in enumerate(labels.tolist()):
+        if lab >= 0:
+            got.setdefault(lab, []).append(i)
+    assert sorted(got.values()) == expected
+    assert len(expected) > 50  # the data has reposts, so the comparison says something
+    assert any(len(g) >= 7 for g in expected)  # the chain is one group
+    assert all(labels[i] == -1 for i, s in enumerate(sigs) if s == 0)
+    assert isinstance(labels, np.ndarray)
