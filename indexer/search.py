@@ -190,7 +190,7 @@ class _Literal:
 
     def __init__(self, ids: np.ndarray, tf: np.ndarray | None = None):
         self.ids = ids  # sorted global docnums
-        self.tf = tf  # frequency in title + body, aligned with ids (exact single terms)
+        self.tf = tf  # frequency in title + body, aligned with ids (from postings or counted)
         self.contrib: np.ndarray | None = None  # BM25 contribution, aligned with ids
 
 
@@ -427,7 +427,8 @@ class _Eval:
                 break
             cand = cand[self.mask(a)[cand]]
         if not (exact and leaf.field is None) and len(cand):
-            cand = self.verify(cand, leaf)
+            cand, counts = self.verify(cand, leaf)
+            return _Literal(cand, counts)
         return _Literal(cand)
 
     def filter_ids(self, fieldname: str, value: str) -> np.ndarray:
@@ -439,12 +440,19 @@ class _Eval:
             self.state.literals.put(key, lit)
         return lit.ids
 
-    def verify(self, cand: np.ndarray, leaf: Leaf) -> np.ndarray:
-        """The candidates whose title/body (or title, or issuer) holds the literal."""
+    def verify(self, cand: np.ndarray, leaf: Leaf) -> tuple[np.ndarray, np.ndarray | None]:
+        """The candidates whose title/body (or title, or issuer) holds the literal.
+
+        For a plain literal over title and body, each candidate's text is counted rather
+        than searched: one pass gives both the proof and the frequency ranking needs (a
+        find would stop at the first occurrence, but ranking would then count it again).
+        """
         needle = leaf.text.encode("utf-8")
         pattern = word_boundary_pattern(leaf.text) if needs_boundaries(leaf.text) else None
+        counting = pattern is None and leaf.field is None
         segs = self.state.segs
         out: list[np.ndarray] = []
+        out_counts: list[np.ndarray] = []
         for i, seg, lo, hi in _split(cand, self.snap):
             sa = segs[i]
             text = seg.text_map
@@ -457,14 +465,22 @@ class _Eval:
                 starts, ends = sa.body_end[locs] + 1, sa.end[locs]
             else:
                 starts, ends = sa.start[locs], sa.body_end[locs]
-            if pattern is None:
+            if counting:
+                counts = np.fromiter(map(text.count, repeat(needle), starts.tolist(), ends.tolist()),
+                                     dtype=np.float64, count=hi - lo)
+                keep = counts > 0
+                out_counts.append(counts[keep])
+            elif pattern is None:
                 found = map(text.find, repeat(needle), starts.tolist(), ends.tolist())
                 keep = np.fromiter(found, dtype=np.int64, count=hi - lo) != -1
             else:
                 found_m = map(pattern.search, repeat(text), starts.tolist(), ends.tolist())
                 keep = np.fromiter((m is not None for m in found_m), dtype=bool, count=hi - lo)
             out.append(cand[lo:hi][keep])
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+        ids = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+        if not counting:
+            return ids, None
+        return ids, (np.concatenate(out_counts) if out_counts else np.zeros(0, dtype=np.float64))
 
     def run(self, node: Any) -> np.ndarray:
         """A fresh mask (the caller may change it in place)."""
