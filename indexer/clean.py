@@ -20,6 +20,11 @@ How the body is found (HTML):
    become one line with cells separated by a space), and boilerplate lines are filtered by
    rule (bylines, editors, share/print tools, 上一篇/下一篇, trailing link lists, footers).
 
+Page facts read for metadata.py besides the labelled ones: the unlabelled stamp under the
+heading (`2019-09-26 10:56:28 证券时报网`), the element a CMS marks as the source, the page's
+mobile copy (`alternate_url`), the one link whose text is the title (`self_link`, for pages
+saved without their address) and the site name a <title> ends with (`title_site`).
+
 Everything is iterative (lxml iterwalk) so a page nested 10,000 levels deep cannot raise
 RecursionError; if anything still goes wrong the page falls back to a flat tag-stripped
 text extraction rather than failing.
@@ -249,6 +254,10 @@ def _is_byline(line: str) -> bool:
     return bool(strong) and len(line) <= 60 and no_sentence
 
 
+# 图片来源：X / 视频来源：X credit a picture, not the notice: X is no issuer.
+_CAPTION_BEFORE_RE = re.compile(r"(?:图片|图|照片|视频|配图|题图|封面|图表|数据|资料)\s*$")
+
+
 def read_byline(line: str, meta: dict[str, str]) -> None:
     """Copy 来源 / 发布时间 values of a byline line into `meta` (first value wins)."""
     line = simplified(line)
@@ -256,6 +265,8 @@ def read_byline(line: str, meta: dict[str, str]) -> None:
         label, value = m.group(1), m.group(2).strip(" ：:|｜")
         if not value:
             continue
+        if label in _SOURCE_LABELS and _CAPTION_BEFORE_RE.search(line[: m.start()]):
+            continue  # a photo or data credit (图片来源：某报告), not the page's source
         if label in _SOURCE_LABELS and "source" not in meta:
             value = _DATE_RE.split(value, maxsplit=1)[0].strip(" ：:|｜") if _DATE_RE.search(
                 value) else value
@@ -414,7 +425,98 @@ def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
     if title_lines:
         title = " ".join(title_lines)
         paragraphs = _with_title(paragraphs, title_lines)
+    if heading_el is not None and "byline_date" not in meta:
+        _read_heading_stamp(heading_el, meta)
+    if title_lines and "canonical" not in meta:
+        _read_self_link(body, title_lines, meta)
+    site = _title_site(doc_title)
+    if site:
+        meta.setdefault("title_site", site)
     return CleanedPage(title=title, paragraphs=paragraphs, meta=meta)
+
+
+_CLOCK_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
+_WEEKDAY_RE = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日]")
+# A name standing next to an unlabelled stamp is the source only when it reads as an outlet
+# or an organ (证券时报网, 某某区人民政府), not a column or an account nickname.
+_OUTLET_END_RE = re.compile(
+    r"(?:网|报|社|台|新闻|客户端|杂志|频道|在线|融媒|委员会|委|政府|办公室|办公厅|办|局|厅|部|院|"
+    r"中心|办事处|街道)$"
+)
+
+
+def _read_heading_stamp(heading_el: etree._Element, meta: dict[str, str]) -> None:
+    """The unlabelled info bar right under the heading: `2019-09-26 10:56:28 证券时报网` or
+    `2019-05-17 · 苏皖城市报道`. Many news CMSs print the publication stamp there with no
+    发布时间 label, so the label-driven byline scan misses it. Only the few blocks that
+    follow the heading are read, and only a short line that starts with a date or carries
+    a clock time counts: a date inside prose is an event, not a publication stamp."""
+    blocks: list[etree._Element] = []
+    el: etree._Element | None = heading_el
+    for _ in range(2):  # the heading's own siblings, then those of its wrapper
+        if el is None:
+            break
+        sib = el.getnext()
+        while sib is not None and len(blocks) < 6:
+            if isinstance(sib.tag, str):
+                blocks.append(sib)
+            sib = sib.getnext()
+        if blocks:
+            break
+        el = el.getparent()
+    seen = 0
+    for blk in blocks[:3]:
+        if _nonspace_len(_text(blk)) > 300:
+            return  # the body itself: no info bar between heading and text
+        for line, _ in _lines(blk, max_lines=20):
+            line = simplified(line)
+            seen += 1
+            if len(line) > 60 or re.search(r"[。，；！？]", line) or seen > 6:
+                return  # prose has begun: a date from here on is an event or a signature
+            d = _DATE_RE.search(line)
+            if not d or not (d.start() == 0 or d.group(4)):  # leads the line, or has a clock
+                continue
+            meta["byline_date"] = d.group(0).strip()
+            rest = _CLOCK_RE.sub(" ", line[: d.start()] + " " + line[d.end():])
+            rest = normalize_ws(re.sub(r"[·•|｜/]", " ", rest))
+            if ("source" not in meta and rest and " " not in rest and 3 <= len(rest) <= 20
+                    and _cjk_len(rest) == len(rest) and not _WEEKDAY_RE.search(rest)
+                    and _OUTLET_END_RE.search(rest)):
+                meta["source"] = rest
+            return
+
+
+def _read_self_link(body: etree._Element, title_lines: list[str], meta: dict[str, str]) -> None:
+    """A page saved without its address often still links to itself: a magazine's table of
+    contents or a column list beside the article holds an entry whose text is the article's
+    title. That entry's address is this page's address (it dates the page as a canonical
+    URL would). Ambiguous when several different addresses carry the title: then none."""
+    wanted = {_nospace(" ".join(title_lines))} | {_nospace(t) for t in title_lines}
+    wanted = {w for w in wanted if len(w) >= 6}
+    if not wanted:
+        return
+    hrefs: set[str] = set()
+    for a in body.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or not _is_article_url(href):
+            continue
+        if _nospace(_text(a)).rstrip("\u00a0") in wanted:
+            hrefs.add(href)
+    if len(hrefs) == 1:
+        meta["self_link"] = hrefs.pop()
+
+
+def _title_site(doc_title: str) -> str | None:
+    """The site name a <title> ends with (`标题 东区办事处_中山网` -> `中山网`), or None."""
+    if not doc_title:
+        return None
+    parts = [p for p in _TITLE_SEP_RE.split(normalize_ws(doc_title)) if p]
+    if len(parts) < 2:
+        return None
+    last = parts[-1]
+    if 2 <= len(last) <= 12 and _cjk_len(last) >= 2 and not re.search(r"\s", last):
+        return last
+    return None
 
 
 def _read_head(root: etree._Element, meta: dict[str, str]) -> tuple[str, str | None]:
@@ -429,6 +531,13 @@ def _read_head(root: etree._Element, meta: dict[str, str]) -> tuple[str, str | N
     for el in root.iter("meta"):
         name = (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
         content = normalize_ws(el.get("content") or "")
+        if name == "mobile-agent" or (el.get("http-equiv") or "").strip().lower() == "mobile-agent":
+            # format=html5; url=http://m.site/2019-09-26/1.html: this page's own mobile copy,
+            # whose address dates the page like the canonical one (not an id: other host)
+            m = re.search(r"url\s*=\s*(\S+)", content)
+            if m and _is_article_url(m.group(1)):
+                meta.setdefault("alternate_url", m.group(1))
+            continue
         if not name or not content:
             continue
         if name in _META_PUBDATE and "pubdate" not in meta:
@@ -664,9 +773,39 @@ def _drop_furniture(container: etree._Element) -> None:
             _drop(el)
 
 
+# class/id of the element news CMSs print the source in (source, source_baidu, m-con-source).
+_SOURCE_ATTR_RE = re.compile(
+    r"^(?:(?:m-con|article|art|news|info|text|detail|post)[-_]?)?source(?:[-_]?(?:baidu|name|txt|text))?$",
+    re.IGNORECASE,
+)
+
+
+def _read_source_element(body: etree._Element, meta: dict[str, str]) -> None:
+    """来源 from the element a CMS marks as the source (`<span id="source_baidu">`,
+    `<a class="source">每日经济新闻</a>`). Read before the line scan because the line joins
+    neighbours (来源：中国新闻网 + the author's name, or the hosting site's own name) that
+    the element keeps apart."""
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag in ("body", "html"):
+            continue
+        tokens = (el.get("class") or "").split() + (el.get("id") or "").split()
+        if not any(_SOURCE_ATTR_RE.match(t) for t in tokens):
+            continue
+        text = normalize_ws(_text(el))
+        if not text or len(text) > 60:
+            continue
+        if "来源" in simplified(text):
+            read_byline(text, meta)
+        elif 2 <= _cjk_len(text) and len(text) <= 30 and not re.search(r"\d|[:：]", text):
+            meta["source"] = text
+        if "source" in meta:
+            return
+
+
 def _read_bylines(body: etree._Element, container: etree._Element | None,
                   meta: dict[str, str]) -> None:
     """Scan short lines of the page for 来源 / 发布时间 values."""
+    _read_source_element(body, meta)
     for text, _ in _lines(body, max_lines=4000):
         if len(text) <= 150 and (("来源" in text) or ("时间" in text) or ("日期" in text)
                                  or "来源于" in text):

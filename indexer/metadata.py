@@ -16,16 +16,22 @@ Orders of trust (first valid value wins):
   body (also 二〇二二年五月六日) > a date+clock stamp in the first lines. A URL with only a
   month (/202205/) gives no date: we never invent a day. Measured on the shared notices.jsonl,
   putting the URL before the signature fixed ~40 gov.cn pages whose 发布日期 is not the
-  signature date.
+  signature date. A page saved without its address is dated by the same URL rules applied
+  to its mobile copy (meta mobile-agent) and to the one link on the page whose text is its
+  title (a magazine's table of contents: the page linking to itself); see clean.py.
 - issuer: info_发文机关 > the forwarding organ of a 转发/批转 title > the organisation lines
   of the signature (just above the date) > the organ of a decree (中华人民共和国国务院令) >
   the organ a title starts with (中共XX区委关于...) > a news agency dateline (新华社X月X日电)
   > meta source / 来源 (completed by the site name when relative, 省发改委); a news site such
-  as 人民网 only names the publisher, hence last.
+  as 人民网 only names the publisher, hence last. A 来源 value run together with its
+  neighbours keeps one name (中国新闻网 王帆 -> 中国新闻网; 人民网-人民日报 -> 人民日报).
 - region: from the issuer; when the issuer is a national organ or national medium (中央...,
   国务院, 新华社, 人民网 ...) the notice has no region, whatever places it discusses.
-  Otherwise: SiteIDCode (only the standard 10-digit 政府网站标识码, see _site_region), then
-  the title together with the opening of the body. Names come from regions.names().
+  Otherwise: SiteIDCode (only the standard 10-digit 政府网站标识码, see _site_region); then,
+  when the issuer is a news outlet that names no place (每日经济新闻), nothing: the places a
+  story is about are not its publisher's. When the issuer is an organ named relative to its
+  site (东区办事处 on 中山网), the province or city the site is named after; then the title
+  together with the opening of the body. Names come from regions.names().
 - doc_type: DOC_TYPES below, specific inspection types anywhere in the title, generic
   document kinds only at the end of the title (关于印发XX办法的通知 is a 通知).
 - doc_number: info_文号 > title > the first lines of the body; brackets become 〔〕.
@@ -342,9 +348,51 @@ def _clean_source(value: str | None) -> str | None:
     s = re.sub(r"^(?:信息|文章|新闻)?来源\s*[:：]?\s*", "", s)
     s = re.split(r"\s*(?:作者|编辑|责任编辑|发布时间|发布日期|时间|日期|浏览|点击|字号)", s)[0]
     s = s.strip(" \t()（）[]【】<>《》\"'“”•·|:：,，;；")
+    s = _one_source(s)
     if len(re.findall(r"[\u4e00-\u9fff]", s)) < 2 or len(s) > 40 or s in {"本网", "本站", "原创"}:
         return None
     return s
+
+
+# How an outlet's or organ's name ends: a 来源 value made of such a name and more words is
+# that name plus an author or the hosting site's own name (中国新闻网 王帆).
+_OUTLET_END = re.compile(
+    r"(?:网|报|社|台|新闻|客户端|杂志|频道|在线|融媒|发布|微信公众号|公众号|APP|App)$"
+)
+
+
+_PERSON_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+
+
+def _is_outlet(name: str | None) -> bool:
+    """True for a news outlet's name (每日经济新闻, 证券时报网, 北京青年报, 央视新闻客户端)."""
+    return bool(name and _OUTLET_END.search(name.replace(" ", "")) and not name.endswith("报告"))
+
+
+def _one_source(value: str) -> str:
+    """One source out of a 来源 value that a page ran together with its neighbours.
+
+    `中国新闻网 王帆` (source + author), `央视新闻客户端 中国青年网` (source + the hosting
+    site's own name, printed next to it): the first name is the source when it is a
+    complete outlet or organ name. `人民网-人民日报` names the site and the paper the text
+    came from: the paper (the originating outlet) is the source; `人民网-文化频道` names a
+    site's channel: the site is."""
+    parts = value.split(" ")
+    first, rest = parts[0], parts[1:]
+    if rest and len(first) >= 2 and (_is_outlet(first) or _ORG_END.search(first)):
+        names = all(_PERSON_NAME.fullmatch(p) and not _is_outlet(p) and not _ORG_END.search(p)
+                    for p in rest)
+        sites = _is_outlet(first) and all(_is_outlet(p) for p in rest)
+        if names or sites:  # not 国务院 中央军委: two organs issue jointly
+            value = first
+    m = re.fullmatch(r"(.{2,20}?)\s*[-—－]\s*(.{2,20})", value)
+    if m and _is_outlet(m.group(1)):
+        first, second = m.group(1), m.group(2)
+        if re.search(r"(?:频道|栏目|专题|板块)$", second):
+            return first
+        if _is_outlet(second):
+            return second
+    return value
 
 
 _DOCNUM = re.compile(
@@ -432,6 +480,28 @@ def _site_region(site_id: str | None) -> regions.Region | None:
     return r
 
 
+_SITE_SUFFIX = re.compile(
+    r"^(.{2,8}?)(?:人民政府门户网站|人民政府网|人民政府|政府门户网站|政府网|新闻网|门户网|网|在线|"
+    r"新闻|日报|发布)$"
+)
+
+
+def _site_name_region(meta: dict[str, str]) -> regions.Region | None:
+    """The province or city a local site is named after (中山网, 湖州市人民政府), from its
+    og:site_name or the name its <title> ends with. An organ printed as the source of such
+    a site without its place (东区办事处) belongs to that place. Only a province or
+    prefecture counts: bare district names are common words (东方, 光明, 华龙)."""
+    for key in ("site_name", "title_site"):
+        name = _norm_line(meta.get(key) or "").replace(" ", "")
+        m = _SITE_SUFFIX.match(name)
+        if not m:
+            continue
+        r = regions.resolve(m.group(1))
+        if r is not None and r.level <= 2:
+            return r
+    return None
+
+
 def _region_fields(r: regions.Region | None) -> dict[str, str | None]:
     if r is None:
         return {"province": None, "city": None, "district": None, "region_code": None}
@@ -480,6 +550,8 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         date
         or date_from_url(url)
         or date_from_url(meta.get("canonical"))
+        or date_from_url(meta.get("alternate_url"))
+        or date_from_url(meta.get("self_link"))
         or parse_date(meta.get("info_成文日期"))
         or sig_date
         or _timestamp_in_head(paragraphs)
@@ -505,9 +577,17 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
             region = regions.find_in_text(issuer)
         if region is None:
             region = _site_region(meta.get("site_id_code"))
-        if region is None:
-            opening = "\n".join(paragraphs[:3])[:400]
-            region = regions.find_in_text("\n".join(x for x in (title or "", opening) if x))
+        if region is None and issuer and _is_outlet(issuer):
+            # a newspaper or news site naming no place of its own: the places its story
+            # is about (珠海 in a 每日经济新闻 report) are not the issuer's region
+            pass
+        elif region is None:
+            if issuer and _is_org_line(issuer):
+                # 东区办事处 / 市发改局: an organ named relative to the site it publishes on
+                region = _site_name_region(meta)
+            if region is None:
+                opening = "\n".join(paragraphs[:3])[:400]
+                region = regions.find_in_text("\n".join(x for x in (title or "", opening) if x))
 
     doc_number = (
         parse_doc_number(meta.get("info_文号"))

@@ -362,6 +362,10 @@ def _mentions(text: str) -> list[_Mention]:
         elif len(name) == 2 and is_fullish:
             # 和县/歙县: only as an organ's name (和县县委, 歙县人民政府)
             strong = name not in _WEAK_FULL and after.startswith(_ORGANS_AFTER_FULL2)
+        elif len(name) == 2 and after[:1] in ("市", "区"):
+            # a real 上城区 / 吉林市 would have matched as a full name: a short name before
+            # 市/区 is the start of another word (以上城市, 中小城市, 江南区域)
+            strong = False
         elif len(name) == 2 and after.startswith(_SAFE_AFTER_SHORT):
             strong = name not in _WEAK_SHORT_AFTER
         else:

@@ -244,3 +244,71 @@ def test_gold_pages_titles_match():
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         (raw,) = read_file(folder / gold["source_file"])
         assert same_text(clean_page(raw).title, gold["title"]), gold_path.name
+
+
+# --------------------------------------------------------------------------- source and stamp
+
+
+def _news(head_extra: str, header: str, body: str = f"<p>{P1}</p><p>{P2}</p><p>{P3}</p>",
+          aside: str = "") -> str:
+    return page(f'<div class="top"><h1>巡视整改进展情况的通报</h1>{header}</div>'
+                f'<div id="content">{body}</div>{aside}',
+                head="<title>巡视整改进展情况的通报_某某新闻网</title>" + head_extra)
+
+
+def test_photo_credit_is_not_the_source():
+    body = (f"<p>{P1}</p><div><img src='a.jpg'><span>图片来源：城市交通年度统计报告</span></div>"
+            f"<p>{P2}</p><p>{P3}</p>")
+    c = clean_html(_news("", "", body=body))
+    assert "source" not in c.meta
+    c = clean_html(_news("", '<div><a class="source" href="http://x.cn/">每日经济新闻</a></div>',
+                         body=body))
+    assert c.meta["source"] == "每日经济新闻"
+
+
+def test_source_element_keeps_author_apart():
+    header = ('<div><span id="pubtime_baidu">2023-06-15 08:10</span>'
+              '<span id="source_baidu">来源：中国新闻网</span><span id="author_baidu">王帆</span></div>')
+    c = clean_html(_news("", header))
+    assert c.meta["source"] == "中国新闻网"
+
+
+def test_unlabelled_stamp_under_heading():
+    header = ('<div class="tip"><span>2019-09-26 10:56:28</span> '
+              '<a href="http://x.cn/1.html">证券时报网</a></div>')
+    c = clean_html(_news("", header))
+    assert c.meta["byline_date"].startswith("2019-09-26")
+    assert c.meta["source"] == "证券时报网"
+    # a date followed by a nickname: the date counts, the nickname is no source
+    c = clean_html(_news("", '<p class="time"><span>2019-05-17</span> · <span>城市生活报道</span></p>'))
+    assert c.meta["byline_date"] == "2019-05-17" and "source" not in c.meta
+
+
+def test_event_date_in_prose_is_no_stamp():
+    body = "<p>2019年2月27日下午，区委召开常委会，研究巡视整改工作。</p>" + f"<p>{P2}</p><p>{P3}</p>"
+    c = clean_html(_news("", "", body=body))
+    assert "byline_date" not in c.meta
+
+
+def test_self_link_in_a_table_of_contents():
+    toc = ('<div class="toc"><a href="http://mag.example.cn/a/202309/t20230914_1.html">另一篇文章的标题'
+           '</a><a href="http://mag.example.cn/a/202309/t20230914_2.html">巡视整改进展情况的通报</a></div>')
+    c = clean_html(_news("", "", aside=toc))
+    assert c.meta["self_link"].endswith("t20230914_2.html")
+    # two addresses carry the title: which one is this page is unknown
+    twice = toc + '<a href="http://mag.example.cn/a/202310/t20231001_9.html">巡视整改进展情况的通报</a>'
+    assert "self_link" not in clean_html(_news("", "", aside=twice)).meta
+
+
+def test_mobile_agent_and_title_site():
+    head = '<meta http-equiv="mobile-agent" content="format=html5; url=http://m.x.cn/2019-09-26/1.html">'
+    c = clean_html(_news(head, ""))
+    assert c.meta["alternate_url"] == "http://m.x.cn/2019-09-26/1.html"
+    assert c.meta["title_site"] == "某某新闻网"
+    assert "canonical" not in c.meta  # another host's copy is no id of this page
+
+
+def test_signature_date_of_a_short_notice_is_no_stamp():
+    html = page('<h1>停水通知</h1><div><p>因管道维修，明日停水一天，请居民提前储水。</p>'
+                '<p>某某区供水公司</p><p>2022年5月6日</p></div>')
+    assert "byline_date" not in clean_html(html).meta

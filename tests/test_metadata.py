@@ -317,3 +317,51 @@ def test_traditional_values_keep_the_page_script():
     assert out["issuer"] == "中共福州市鼓樓區委"
     assert (out["district"], out["region_code"]) == ("鼓楼区", "350102")
     assert M.original_script("某县委", "无关文字") == "某县委"
+
+
+# --- sources, outlets and pages without an address ----------------------------------------
+
+
+def test_date_from_self_link_and_mobile_copy():
+    assert _meta(["正文。"], meta={"self_link": "http://m.cn/a/202402/t20240204_1.html"})["date"] == "2024-02-04"
+    assert _meta(["正文。"], meta={"alternate_url": "http://m.cn/s/2019-09-26/1.html"})["date"] == "2019-09-26"
+    # a byline date shown on the page wins over either
+    out = _meta(["正文。"], meta={"byline_date": "2024-02-05", "self_link": "http://m.cn/t20240204_1.html"})
+    assert out["date"] == "2024-02-05"
+
+
+@pytest.mark.parametrize(
+    "source, issuer",
+    [
+        ("中国新闻网 王帆", "中国新闻网"),  # source + the author's name
+        ("央视新闻客户端 中国青年网", "央视新闻客户端"),  # source + the hosting site's name
+        ("人民网-人民日报", "人民日报"),  # the paper the site copied from
+        ("人民网-文化频道", "人民网"),  # a channel of the site
+        ("区委办 区政府办", "区委办 区政府办"),  # two organs stay two organs
+    ],
+)
+def test_one_source_out_of_a_run_together_value(source, issuer):
+    assert _meta(["正文。"], meta={"source": source})["issuer"] == issuer
+
+
+def test_joint_issuers_in_info_table_stay_joint():
+    assert _meta(["正文。"], meta={"info_发文机关": "国务院 中央军委"})["issuer"] == "国务院 中央军委"
+
+
+def test_outlet_issuer_takes_no_region_from_the_story():
+    out = _meta(["珠海市政府发布通知，准备拆除有轨电车。"], title="珠海有轨电车之困",
+                meta={"source": "每日经济新闻"})
+    assert out["issuer"] == "每日经济新闻" and out["region_code"] is None
+    # an outlet named after its place still has that place
+    assert _meta(["正文。"], meta={"source": "北京青年报"})["region_code"] == "110000"
+    # an organ that names no place: the title still gives one
+    assert _meta(["正文。"], title="莲湖区召开巡察工作会", meta={"source": "区委办"})["region_code"] == "610104"
+
+
+def test_relative_organ_takes_the_region_of_the_local_site():
+    out = _meta(["顺德区大良街道一行到众创金融街调研。"], title="顺德区大良街道一行到众创金融街调研",
+                meta={"source": "东区办事处", "title_site": "中山网"})
+    assert out["region_code"] == "442000" and out["city"] == "中山市"
+    # only a province or prefecture counts: 东方 is a word before it is 东方市
+    out = _meta(["正文。"], title="关于开展巡察工作的通知", meta={"source": "东区办事处", "site_name": "东方网"})
+    assert out["region_code"] is None

@@ -172,6 +172,7 @@ def test_find_in_text_hits(text, code):
         "东方市场监管",
         "各区和县要落实",
         "江南区域协调发展",
+        "覆盖所有地级及以上城市",  # 上城 + 市 is no 上城区: a real one matches as a full name
         "新城区改造工程",
         "鼓楼区委关于",  # ambiguous without a parent
         "中共中央办公厅 国务院办公厅",
@@ -217,3 +218,10 @@ def test_traditional_script_names():
     # 乾 is also a traditional form of 干: the name must survive folding either way
     assert R.find_in_text("乾县人民政府").code == "610424"
     assert R.find_in_text("干县人民政府").code == "610424"  # the pipeline's t2s copy
+
+
+def test_short_name_before_shi_or_qu_needs_the_full_name():
+    # the full names still count; the short names only in front of an organ
+    assert _code("杭州市上城区人民政府") == "330102"
+    assert _code("以上城市由上城区负责") == "330102"
+    assert _code("鄂州市纪委监委") == "420700"
