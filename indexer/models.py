@@ -58,6 +58,10 @@ class CleanedPage:
       info_<label> - a row of a 信息公开 table, e.g. info_发文机关, info_成文日期, info_发布日期,
                      info_文号, info_索引号
       canonical    - canonical / og:url address found in the page
+      alternate_url - the address of the page's mobile copy (dates the page when its own
+                     address is unknown)
+      self_link    - the one link whose text is the title (pages saved without their address)
+      title_site   - the site name a <title> ends with (places an office named without its place)
       column       - the site column / breadcrumb text (for context only)
     """
 
