@@ -27,6 +27,7 @@ from typing import Any
 from indexer import dedup, regions, whooshlib
 from indexer.analysis import index_terms, normalize
 from indexer.models import Notice, PageError
+from indexer.pipeline import EXTRACTOR_VERSION
 from indexer.schema import SCHEMA_VERSION, build_schema
 
 SUFFIXES = (".html", ".htm", ".shtml", ".txt", ".jsonl", ".warc", ".warc.gz")
@@ -144,8 +145,10 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[t
 
 
 def file_signature(path: str) -> str:
+    """Size, modification time and the extractor version: a file whose signature is in
+    the index is skipped by the next build."""
     st = os.stat(path)
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    return f"{st.st_size}:{st.st_mtime_ns}:x{EXTRACTOR_VERSION}"
 
 
 # -- documents -----------------------------------------------------------------------

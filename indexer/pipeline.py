@@ -14,6 +14,11 @@ from indexer.metadata import extract_metadata
 from indexer.analysis import t2s_table
 from indexer.models import CleanedPage, Notice, PageError, RawPage
 
+# Bump when cleaning or metadata rules change what a page yields: it is part of every
+# file's signature in the index, so the next build re-reads every file once and the
+# archive never mixes notices extracted by old and new rules.
+EXTRACTOR_VERSION = "2"
+
 # Bounds on what one notice may hold, so a hostile page cannot bloat the index or a
 # results page. Real notices are far below these.
 MAX_TITLE_CHARS = 500

@@ -61,6 +61,23 @@ def test_second_build_indexes_nothing(tmp_path: Path) -> None:
     assert len(doc_ids(ix)) == first.added
 
 
+def test_new_extractor_version_rereads_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changed cleaning or metadata rules reach notices already in the index."""
+    from indexer import index as index_mod
+
+    src = tmp_path / "c"
+    make_corpus(src, 6)
+    ix = tmp_path / "ix"
+    first = build([src], ix, workers=1, progress=False)
+    assert first.added == 6
+    monkeypatch.setattr(index_mod, "EXTRACTOR_VERSION", "next")
+    again = build([src], ix, workers=1, progress=False)
+    assert again.files_skipped == 0 and again.unchanged == 6 and again.added == 0
+    assert sorted(doc_ids(ix)) == sorted(set(doc_ids(ix))) and len(doc_ids(ix)) == 6
+    third = build([src], ix, workers=1, progress=False)
+    assert third.files_skipped == third.files_seen == 6
+
+
 def test_changed_file_replaces_without_duplicate(tmp_path: Path) -> None:
     src = tmp_path / "c"
     make_corpus(src, 5)
