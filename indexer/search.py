@@ -247,37 +247,35 @@ class _Columns:
     ancestry; the date as an int (YYYYMMDD, 0 = none) and its rank in date order."""
 
     def __init__(self, snap: whooshlib.Snapshot):
-        n = len(snap.records)
-        self.month_vocab: list[str | None] = [None]
-        self.type_vocab: list[str | None] = [None]
-        self.region_vocab: list[str | None] = [None]
-        month_ix: dict[str, int] = {}
-        type_ix: dict[str, int] = {}
-        region_ix: dict[str, int] = {}
+        # Encode the distinct values once (there are thousands, not 100,000): a dict per
+        # column in comprehensions, then per-value facts (date as int, ancestry) mapped
+        # back through the codes with numpy.
+        recs = snap.records
+        n = len(recs)
 
-        def code(value: str | None, vocab: list[str | None], ix: dict[str, int]) -> int:
-            if not value:
-                return 0
-            c = ix.get(value)
-            if c is None:
-                c = ix[value] = len(vocab)
-                vocab.append(value)
-            return c
+        def encode(values: list[str]) -> tuple[np.ndarray, list[str | None]]:
+            ix: dict[str, int] = {"": 0}
+            codes = np.fromiter((ix.setdefault(v, len(ix)) for v in values), dtype=np.int32, count=len(values))
+            vocab: list[str | None] = list(ix)
+            vocab[0] = None
+            return codes, vocab
 
-        month = np.zeros(n, dtype=np.int32)
-        dtype = np.zeros(n, dtype=np.int32)
-        region = np.zeros((3, n), dtype=np.int32)
-        date_int = np.zeros(n, dtype=np.int64)
-        for d, r in enumerate(snap.records):
-            date = r[REC_DATE] if len(r) > REC_DATE else ""
-            if date:
-                month[d] = code(date[:7], self.month_vocab, month_ix)
-                date_int[d] = _date_int(date)
-            if len(r) > REC_TYPE:
-                dtype[d] = code(r[REC_TYPE], self.type_vocab, type_ix)
-            if len(r) > REC_REGION and r[REC_REGION]:
-                for depth, c in enumerate(_ancestors(r[REC_REGION])[:3]):
-                    region[depth, d] = code(c, self.region_vocab, region_ix)
+        dates = [r[REC_DATE] if len(r) > REC_DATE else "" for r in recs]
+        date_codes, date_vocab = encode(dates)
+        date_int = np.array([0] + [_date_int(d) for d in date_vocab[1:]], dtype=np.int64)[date_codes]
+        month, self.month_vocab = encode([d[:7] if _date_int(d) else "" for d in date_vocab[1:]])
+        month = np.concatenate([np.zeros(1, dtype=np.int32), month])[date_codes]
+        dtype, self.type_vocab = encode([r[REC_TYPE] if len(r) > REC_TYPE else "" for r in recs])
+        reg_codes, reg_vocab = encode([r[REC_REGION] if len(r) > REC_REGION else "" for r in recs])
+        # each distinct region code -> its ancestry, as codes of one shared vocabulary
+        region_ix: dict[str, int] = {"": 0}
+        anc_codes = np.zeros((3, len(reg_vocab)), dtype=np.int32)
+        for k, code in enumerate(reg_vocab[1:], start=1):
+            for depth, c in enumerate(_ancestors(code or "")[:3]):
+                anc_codes[depth, k] = region_ix.setdefault(c, len(region_ix))
+        self.region_vocab: list[str | None] = list(region_ix)
+        self.region_vocab[0] = None
+        region = anc_codes[:, reg_codes]
         self.month, self.type, self.region, self.date_int = month, dtype, region, date_int
         # Date order with ties broken by docnum (as the old string keys did).
         order = np.lexsort((np.arange(n), date_int))

@@ -322,8 +322,16 @@ class Snapshot:
         deleted = frozenset(sub.deleted_docs_set) if sub.has_deletions() else frozenset()
         recs: list[list[str]] = []
         if sub.has_column("rec"):
-            for raw in sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False):
-                recs.append(raw.decode("utf-8").split(SEP) if raw else [])
+            creader = sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False)
+            recfile = self.path / sub.segment().make_filename(".rec.col")
+            if recfile.exists():
+                # One read of the column file, then slices (as for vtext below): reading it
+                # through the column reader costs a seek and a read a document.
+                data = recfile.read_bytes()
+                recs = [data[o : o + n].decode("utf-8").split(SEP) if n else []
+                        for o, n in zip(creader._offsets, creader._lengths)]
+            else:
+                recs = [raw.decode("utf-8").split(SEP) if raw else [] for raw in creader]
         else:
             recs = [[] for _ in range(doccount)]
         text_path = None
