@@ -403,9 +403,10 @@ def _split(ids: np.ndarray, snap: whooshlib.Snapshot) -> Iterable[tuple[int, who
 class _Eval:
     """Evaluates one parsed query against a snapshot as boolean masks over docnums."""
 
-    def __init__(self, snap: whooshlib.Snapshot, state: _State):
+    def __init__(self, snap: whooshlib.Snapshot, state: _State, ranked: bool = True):
         self.snap = snap
         self.state = state
+        self.ranked = ranked  # relevance order: count phrases while verifying them
         self.used: dict[tuple[str, str | None], _Literal] = {}
 
     def mask(self, ids: np.ndarray) -> np.ndarray:
@@ -458,13 +459,14 @@ class _Eval:
     def verify(self, cand: np.ndarray, leaf: Leaf) -> tuple[np.ndarray, np.ndarray | None]:
         """The candidates whose title/body (or title, or issuer) holds the literal.
 
-        For a plain literal over title and body, each candidate's text is counted rather
-        than searched: one pass gives both the proof and the frequency ranking needs (a
-        find would stop at the first occurrence, but ranking would then count it again).
+        For a plain literal over title and body in a relevance-ordered query, each
+        candidate's text is counted rather than searched: one pass gives both the proof and
+        the frequency ranking needs (a find stops at the first occurrence, but ranking would
+        then count it again). Sorted by date, nothing is ranked and find is cheaper.
         """
         needle = leaf.text.encode("utf-8")
         pattern = word_boundary_pattern(leaf.text) if needs_boundaries(leaf.text) else None
-        counting = pattern is None and leaf.field is None
+        counting = self.ranked and pattern is None and leaf.field is None
         segs = self.state.segs
         out: list[np.ndarray] = []
         out_counts: list[np.ndarray] = []
@@ -629,7 +631,7 @@ class Archive:
 
     def _compute(self, snap: whooshlib.Snapshot, parsed: ParsedQuery, region: regions.Region | None, req: SearchRequest) -> _Computed:
         st = _state(snap)
-        ev = _Eval(snap, st)
+        ev = _Eval(snap, st, ranked=req.sort == "relevance" and parsed.root is not None)
         mask = st.live.copy() if parsed.root is None else ev.run(parsed.root)
         if region is not None:
             mask[~ev.mask(ev.filter_ids("region", region.code))] = False
