@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from indexer import dedup
 from indexer.analysis import CJK_RUN, normalize
-from indexer.search import Archive, SearchError, SearchRequest, SearchResult
+from indexer.search import Archive, SearchRequest, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -154,30 +154,19 @@ class Export:
     def records(self) -> Iterator[dict[str, Any]]:
         """Every matching notice (up to `limit`) with its metadata and cleaned body.
 
-        Pages through the search (the archive caches the hit set, so later pages cost only
-        their ranking). A notice deleted mid-export is skipped; one seen twice (the index
-        changed between pages) is written once.
+        The hits are ranked once and read in order from one index snapshot
+        (`Archive.iter_stored`), so a build committing mid-export changes nothing here;
+        no snippets are made. An id seen twice is written once.
         """
         seen: set[str] = set()
-        pages = math.ceil(min(self.total, self.limit) / self.req.per_page)
-        for page in range(1, pages + 1):
-            if page == 1:
-                res = self.first
-            else:
-                try:
-                    res = self.archive.search(replace(self.req, page=page))
-                except SearchError:  # the index shrank under us: what is left has been written
-                    return
-            for hit in res.hits:
-                if hit.id in seen or len(seen) >= self.limit:
-                    continue
-                seen.add(hit.id)
-                doc = self.archive.get(hit.id)
-                if doc is None:
-                    continue
-                rec = {k: doc.get(k) for k in EXPORT_FIELDS}
-                rec["body"] = doc.get("body") or ""
-                yield rec
+        for doc in self.archive.iter_stored(self.req, self.limit):
+            doc_id = doc.get("id")
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            rec = {k: doc.get(k) for k in EXPORT_FIELDS}
+            rec["body"] = doc.get("body") or ""
+            yield rec
 
 
 def start_export(archive: Archive, req: SearchRequest, limit: int = MAX_EXPORT_ROWS) -> Export:
@@ -303,11 +292,13 @@ def _generation(archive: Archive) -> tuple[int, int]:
 
 
 def doc_freq(archive: Archive, term: str) -> int:
-    """Notices containing `term` (cached per index generation)."""
+    """Notices containing `term` (cached per index generation), counted through the
+    archive's literal cache only: looking up 20 terms must not push the user's own
+    queries out of the query cache."""
     key = (_generation(archive), term)
     n = _df_cache.get(key)
     if n is None:
-        n = archive.search(SearchRequest(q=f'"{term}"', per_page=1)).total
+        n = archive.literal_count(term)
         _df_cache.put(key, n)
     return n
 
@@ -330,7 +321,7 @@ def key_terms(archive: Archive, title: str | None, body: str, n_terms: int = SIM
         return []
     order = {g: i for i, g in enumerate(tf)}  # first occurrence breaks ties
     cands = sorted(tf, key=lambda g: (-tf[g], order[g]))[:TERM_CANDIDATES]
-    total = archive.search(SearchRequest(per_page=1)).total or 1
+    total = archive.count(SearchRequest()) or 1
     scored = []
     for g in cands:
         df = doc_freq(archive, g)

@@ -24,8 +24,8 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, replace
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 K1, B = 1.2, 0.75
 TITLE_BOOST = 3.0
 CACHE_SIZE = 32  # each entry holds a hit array: bounded memory at 100k notices
+SKIP_POSTINGS_RATIO = 16  # candidates this many times fewer than a posting list: verify instead
 LITERAL_CACHE_BYTES = 64 << 20  # per snapshot: docnums, frequencies and BM25 per literal
 
 
@@ -434,14 +435,17 @@ class _Eval:
             # frequencies (title + body) that ranking needs.
             ids, tf = snap.term_array(fieldname, terms[0], with_weights=True)
             return _Literal(ids, tf)
-        arrays = sorted((snap.term_array(fieldname, t)[0] for t in terms), key=len)
-        if not arrays:
+        if not terms:
             return _Literal(np.zeros(0, dtype=np.int64))
-        cand = arrays[0]
-        for a in arrays[1:]:
-            if not len(cand):
+        # Rarest term first (document frequencies from term statistics). Every literal of
+        # several terms is verified below, so once the candidates are few, checking them
+        # in the text is cheaper than reading a long posting list to thin them further.
+        by_df = sorted((snap.doc_frequency(fieldname, t), t) for t in terms)
+        cand = snap.term_array(fieldname, by_df[0][1])[0]
+        for df, t in by_df[1:]:
+            if not len(cand) or len(cand) * SKIP_POSTINGS_RATIO <= df:
                 break
-            cand = cand[self.mask(a)[cand]]
+            cand = cand[self.mask(snap.term_array(fieldname, t)[0])[cand]]
         if not (exact and leaf.field is None) and len(cand):
             cand, counts = self.verify(cand, leaf)
             return _Literal(cand, counts)
@@ -589,8 +593,8 @@ class Archive:
                 state.literals.clear()
 
     # search
-    def search(self, req: SearchRequest) -> SearchResult:
-        t0 = time.perf_counter()
+    def _computed(self, req: SearchRequest) -> tuple[SearchRequest, regions.Region | None, whooshlib.Snapshot, ParsedQuery, _Computed]:
+        """Validate a request and get its hit set, facets and scores (cached per query)."""
         req = validate(req)
         region = resolve_region(req.region)
         snap = self.snapshot()
@@ -607,12 +611,19 @@ class Archive:
                 self._cache[key] = comp
                 if len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
+        return req, region, snap, parsed, comp
+
+    @staticmethod
+    def _sort(req: SearchRequest, parsed: ParsedQuery) -> str:
+        return req.sort if parsed.root is not None else "date"
+
+    def search(self, req: SearchRequest) -> SearchResult:
+        t0 = time.perf_counter()
+        req, region, snap, parsed, comp = self._computed(req)
         pages = max(1, math.ceil(comp.total / req.per_page))
         if req.page > pages and comp.total > 0:
             raise SearchError(f"页码超出范围：共 {pages} 页")
-        sort = req.sort if parsed.root is not None else "date"
-        if req.sort == "relevance" and parsed.root is None:
-            sort = "date"
+        sort = self._sort(req, parsed)
         page_docs = self._page(snap, comp, sort, req.page, req.per_page)
         needles = [leaf.text for leaf in comp.leaves if leaf.field != "issuer"]
         hits = [self._hit(snap, d, s, needles, with_reposts=req.collapse) for s, d in page_docs]
@@ -628,6 +639,29 @@ class Archive:
             timeline=comp.timeline,
             sort=sort,
         )
+
+    def count(self, req: SearchRequest) -> int:
+        """The number of hits, without ranking, snippets or stored fields."""
+        return self._computed(req)[4].total
+
+    def iter_stored(self, req: SearchRequest, limit: int) -> Iterator[dict[str, Any]]:
+        """The stored fields of the first `limit` hits in result order (page and per_page
+        ignored): exports read thousands of notices, ranked once, without snippets."""
+        req, _region, snap, parsed, comp = self._computed(replace(req, page=1))
+        n = min(limit, comp.total)
+        if n <= 0:
+            return
+        for _score, docnum in self._page(snap, comp, self._sort(req, parsed), 1, n):
+            yield dict(snap.stored(docnum))
+
+    def literal_count(self, literal: str) -> int:
+        """Notices whose title or body holds `literal` exactly: the literal cache only, no
+        query cache, facets or ranking (document frequencies for term weighting)."""
+        leaves = parse('"' + literal.replace('"', " ") + '"').positive_leaves()
+        if not leaves:
+            return 0
+        snap = self.snapshot()
+        return len(_Eval(snap, _state(snap), ranked=False).literal(leaves[0]).ids)
 
     def _compute(self, snap: whooshlib.Snapshot, parsed: ParsedQuery, region: regions.Region | None, req: SearchRequest) -> _Computed:
         st = _state(snap)

@@ -210,6 +210,16 @@ def commit(w: Any) -> None:
     w.commit(mergetype=merge_small())
 
 
+def _raw_postings(sub: Any, fieldname: str, btext: bytes) -> Any:
+    """A segment's posting matcher without Whoosh's deletion filter: callers drop deleted
+    documents with the live mask, and the filter would decode the first block through
+    Python just to find the first live document (a 1,024-posting block per segment)."""
+    terms = getattr(sub, "_terms", None)
+    if terms is None or not hasattr(terms, "matcher"):
+        return sub.postings(fieldname, btext)
+    return terms.matcher(fieldname, btext, sub.schema[fieldname].format)
+
+
 def _posting_arrays(matcher: Any, with_weights: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Every docnum (and weight) of a posting list as arrays, decoded a block at a time.
 
@@ -356,7 +366,7 @@ class Snapshot:
             with self._io:
                 if (fieldname, btext) not in sub:
                     continue
-                ids, _ = _posting_items(sub.postings(fieldname, btext), with_weights=False)
+                ids, _ = _posting_items(_raw_postings(sub, fieldname, btext), with_weights=False)
             found = set(map(offset.__add__, ids)) if offset else set(ids)
             if seg.deleted:
                 found.difference_update(offset + d for d in seg.deleted)
@@ -371,7 +381,7 @@ class Snapshot:
             with self._io:
                 if (fieldname, btext) not in sub:
                     continue
-                ids, weights = _posting_items(sub.postings(fieldname, btext))
+                ids, weights = _posting_items(_raw_postings(sub, fieldname, btext))
             if offset:
                 ids = list(map(offset.__add__, ids))
             found = dict(zip(ids, weights))
@@ -390,7 +400,7 @@ class Snapshot:
             with self._io:
                 if (fieldname, btext) not in sub:
                     continue
-                a, w = _posting_arrays(sub.postings(fieldname, btext), with_weights)
+                a, w = _posting_arrays(_raw_postings(sub, fieldname, btext), with_weights)
             if offset:
                 a += offset
             if seg.deleted:
@@ -417,6 +427,15 @@ class Snapshot:
             mask.setflags(write=False)
             self._live_mask = mask
         return mask
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        """Documents holding `term`, from the term statistics alone (no posting read;
+        deleted documents still count until their segment is merged)."""
+        with self._io:
+            try:
+                return int(self.reader.doc_frequency(fieldname, term))
+            except KeyError:
+                return 0
 
     def live_docs(self) -> set[int]:
         out: set[int] = set()

@@ -148,11 +148,12 @@ def test_export_failure_midway_is_reported_in_the_file(archive):
         def search(self, req):
             return archive.search(req)
 
-        def get(self, doc_id):
-            self.calls += 1
-            if self.calls > 2:
-                raise RuntimeError("disk gone")
-            return archive.get(doc_id)
+        def iter_stored(self, req, limit):
+            for doc in archive.iter_stored(req, limit):
+                self.calls += 1
+                if self.calls > 2:
+                    raise RuntimeError("disk gone")
+                yield doc
 
     export = feeds.start_export(Failing(), SearchRequest())  # type: ignore[arg-type]
     rows = read_csv("".join(feeds.csv_stream(export)))
