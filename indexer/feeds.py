@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from indexer import dedup
+from indexer import dedup, regions
 from indexer.analysis import CJK_RUN, normalize
 from indexer.search import Archive, SearchRequest, SearchResult
 
@@ -395,30 +395,34 @@ _tree_cache = _LRU(8)
 def region_tree(archive: Archive, max_depth: int = 3) -> tuple[int, list[RegionNode]]:
     """(total notices, provinces -> cities -> districts with counts), only where there are hits.
 
-    Built from the region facet (one level below the filter) by one search per non-empty
-    region above the district level; filler levels (市辖区) are folded into their parent.
-    Cached per index generation.
+    Built from `Archive.region_counts()` (every level's counts at once); filler levels
+    (市辖区) are folded into their parent. Cached per index generation.
     """
     key = (_generation(archive), max_depth)
     cached = _tree_cache.get(key)
     if cached is not None:
         return cached
+    counts = archive.region_counts()
+    by_parent: dict[str | None, list[str]] = {}
+    for code in counts:
+        anc = regions.ancestors(code)
+        if not anc or anc[-1] != code or len(anc) > max_depth:
+            continue
+        by_parent.setdefault(anc[-2] if len(anc) > 1 else None, []).append(code)
 
-    def children(code: str | None, depth: int) -> list[RegionNode]:
-        if depth >= max_depth:
-            return []
-        res = archive.search(SearchRequest(region=code, per_page=1))
+    def children(code: str | None) -> list[RegionNode]:
         nodes: list[RegionNode] = []
-        for f in res.facets.get("region", []):
-            kids = children(f["code"], depth + 1)
-            if f["value"] in FILLER_PLACES:
+        for c in by_parent.get(code, []):
+            kids = children(c)
+            r = regions.get(c)
+            name = r.name if r else c
+            if name in FILLER_PLACES:
                 nodes.extend(kids)  # 北京市 -> 市辖区 -> 东城区 shows as 北京市 -> 东城区
                 continue
-            nodes.append(RegionNode(f["code"], f["value"], f["count"], kids))
+            nodes.append(RegionNode(c, name, counts[c], kids))
         nodes.sort(key=lambda n: (-n.count, n.code))
         return nodes
 
-    total = archive.search(SearchRequest(per_page=1)).total
-    tree = (total, children(None, 0))
+    tree = (archive.count(SearchRequest()), children(None))
     _tree_cache.put(key, tree)
     return tree

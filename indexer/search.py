@@ -654,6 +654,19 @@ class Archive:
         for _score, docnum in self._page(snap, comp, self._sort(req, parsed), 1, n):
             yield dict(snap.stored(docnum))
 
+    def region_counts(self) -> dict[str, int]:
+        """Live notices per region code, at every level of their ancestry (a province
+        counts its cities' and districts' notices): the whole region tree in three counts
+        over the facet columns instead of one search per region."""
+        snap = self.snapshot()
+        st = _state(snap)
+        cols = st.columns
+        live = np.flatnonzero(st.live)
+        out: dict[str, int] = {}
+        for depth in range(3):
+            out.update(_counts(cols.region[depth], live, cols.region_vocab))
+        return out
+
     def literal_count(self, literal: str) -> int:
         """Notices whose title or body holds `literal` exactly: the literal cache only, no
         query cache, facets or ranking (document frequencies for term weighting)."""
