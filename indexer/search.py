@@ -308,7 +308,7 @@ class _State:
         if self._segs is None:
             with self._lock:
                 if self._segs is None:
-                    self._segs = [_seg_arrays(seg) for seg in self.snap.segments]
+                    self._segs = [_cached_seg_arrays(seg) for seg in self.snap.segments]
         return self._segs
 
     @property
@@ -348,6 +348,14 @@ def _state(snap: whooshlib.Snapshot) -> _State:
                 st = _State(snap)
                 snap._search_state = st  # type: ignore[attr-defined]
     return st
+
+
+def _cached_seg_arrays(seg: whooshlib.SegmentView) -> _SegArrays | None:
+    """A segment's text positions, kept with the segment's shared data: later snapshots
+    that still hold the segment reuse them."""
+    if "arrays" not in seg.shared:
+        seg.shared["arrays"] = _seg_arrays(seg)
+    return seg.shared["arrays"]
 
 
 def _seg_arrays(seg: whooshlib.SegmentView) -> _SegArrays | None:
@@ -568,7 +576,7 @@ class Archive:
             if not whooshlib.exists(self.index_dir):
                 raise IndexMissing(f"索引不存在：{self.index_dir}（请先运行 python -m indexer build）")
             old = self._snap
-            self._snap = whooshlib.Snapshot(self.index_dir)
+            self._snap = whooshlib.Snapshot(self.index_dir, previous=old)
             self._cache.clear()
             # The old snapshot may still be in use by a request in flight; its files
             # stay valid (Whoosh never rewrites a segment), so let it be collected.

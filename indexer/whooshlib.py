@@ -285,16 +285,21 @@ class SegmentView:
     text_offsets: Any
     text_lengths: Any
     records: list[list[str]] = field(default_factory=list)
-    _text: bytes | None = None
-    _text_lock: threading.Lock = field(default_factory=threading.Lock)
+    segment_id: str = ""
+    # What depends only on the segment's files (immutable once written): its text and
+    # whatever search derives from it. Shared by the views of the same segment in later
+    # snapshots, so a commit that adds one segment does not reload the others.
+    shared: dict[str, Any] = field(default_factory=lambda: {"lock": threading.Lock()})
 
     @property
     def text_map(self) -> bytes | None:
-        if self._text is None and self.text_path is not None:
-            with self._text_lock:
-                if self._text is None:
-                    self._text = self.text_path.read_bytes()
-        return self._text
+        text = self.shared.get("text")
+        if text is None and self.text_path is not None:
+            with self.shared["lock"]:
+                text = self.shared.get("text")
+                if text is None:
+                    text = self.shared["text"] = self.text_path.read_bytes()
+        return text
 
 
 class Snapshot:
@@ -305,7 +310,9 @@ class Snapshot:
     app keeps one open and swaps it when the index generation changes.
     """
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], previous: "Snapshot | None" = None):
+        """`previous`: an older snapshot of the same index whose unchanged segments'
+        records and text are taken over instead of read again."""
         self.path = Path(path)
         # Whoosh readers share file objects (seek + read): one thread at a time. The
         # segment texts are immutable bytes and need no lock once loaded.
@@ -316,8 +323,11 @@ class Snapshot:
         self.generation = self.ix.latest_generation()
         self.segments: list[SegmentView] = []
         self._leaves = list(self.reader.leaf_readers())
+        known: dict[str, SegmentView] = {}
+        if previous is not None and previous.path == self.path:
+            known = {seg.segment_id: seg for seg in previous.segments if seg.segment_id}
         for sub, offset in self._leaves:
-            self.segments.append(self._load_segment(sub, offset))
+            self.segments.append(self._load_segment(sub, offset, known))
         # Global docnum -> record / date, so hot loops index a list instead of searching
         # for the segment of every document.
         self.records: list[list[str]] = []
@@ -327,9 +337,16 @@ class Snapshot:
         self.doc_count = self.reader.doc_count()
         self._live_mask: np.ndarray | None = None
 
-    def _load_segment(self, sub: Any, offset: int) -> SegmentView:
+    def _load_segment(self, sub: Any, offset: int, known: dict[str, SegmentView] | None = None) -> SegmentView:
         doccount = sub.doc_count_all()
         deleted = frozenset(sub.deleted_docs_set) if sub.has_deletions() else frozenset()
+        segobj = sub.segment() if hasattr(sub, "segment") else None
+        segment_id = segobj.segment_id() if segobj is not None else ""
+        old = (known or {}).get(segment_id) if segment_id else None
+        if old is not None and old.doccount == doccount:
+            # Same files: only the offset and the deletions can differ.
+            return SegmentView(offset, doccount, deleted, old.text_path, old.text_offsets, old.text_lengths,
+                               old.records, segment_id, old.shared)
         recs: list[list[str]] = []
         if sub.has_column("rec"):
             creader = sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False)
@@ -354,7 +371,7 @@ class Snapshot:
             colfile = self.path / seg.make_filename(".vtext.col")
             if colfile.exists() and colfile.stat().st_size > 0:
                 text_path = colfile
-        return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs)
+        return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id)
 
     # -- postings ---------------------------------------------------------------------
 
@@ -462,7 +479,7 @@ class Snapshot:
 
     def close(self) -> None:
         for seg in self.segments:
-            seg._text = None
+            seg.shared.pop("text", None)
         self.searcher.close()
 
     def is_current(self) -> bool:

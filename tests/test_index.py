@@ -282,3 +282,32 @@ def test_two_server_processes_read_one_index_during_a_build(tmp_path: Path) -> N
         for s in servers:
             s.terminate()
             s.wait(timeout=10)
+
+
+def test_new_snapshot_reuses_unchanged_segments(tmp_path: Path) -> None:
+    """After a build adds a segment, the searcher takes over the other segments' text and
+    derived arrays instead of reading them again, and answers as a fresh searcher does."""
+    src = tmp_path / "c"
+    make_corpus(src, 8)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False)
+    archive = Archive(ix)
+    before = archive.search(SearchRequest(q="整改"))
+    assert before.total == 8
+    old = archive.snapshot()
+    old_shared = {seg.segment_id: seg.shared for seg in old.segments}
+    assert all("text" in sh and "arrays" in sh for sh in old_shared.values())
+    (src / "extra.txt").write_text(notice_text(99), encoding="utf-8")
+    (src / "n00003.txt").unlink()
+    build([src], ix, workers=1, progress=False, prune=True)
+    archive._checked = 0.0  # skip the one-second recheck interval
+    new = archive.snapshot()
+    assert new is not old
+    kept = [seg for seg in new.segments if seg.segment_id in old_shared]
+    assert kept, "the first build's segment should still be there"
+    assert all(seg.shared is old_shared[seg.segment_id] for seg in kept)
+    assert any(seg.deleted for seg in kept)  # the pruned notice is a deletion in an old segment
+    after = archive.search(SearchRequest(q="整改", per_page=20)).as_dict()
+    fresh = Archive(ix).search(SearchRequest(q="整改", per_page=20)).as_dict()
+    after.pop("took_ms"), fresh.pop("took_ms")
+    assert after == fresh and after["total"] == 8
