@@ -401,7 +401,7 @@ def ancestors(code: str) -> list[str]:
 def dup_groups(snap: whooshlib.Snapshot) -> dict[int, list[int]]:
     """Repost groups of this snapshot: docnum -> all members (only groups of 2 or more),
     members ordered earliest first. Built once per snapshot from the stored signatures."""
-    groups = getattr(snap, "dup_groups", None)
+    groups = getattr(snap, "_dup_groups", None)
     if groups is None:
         dates = dates_of(snap)
         docs: list[int] = []
@@ -445,7 +445,7 @@ def collapse(st: SnapshotState, mask: np.ndarray) -> None:
 
 def dates_of(snap: whooshlib.Snapshot) -> list[str]:
     """Per global docnum, the ISO date or "" (computed once per snapshot)."""
-    dates = getattr(snap, "dates_of", None)
+    dates = getattr(snap, "_dates", None)
     if dates is None:
         dates = [r[REC_DATE] if len(r) > REC_DATE else "" for r in snap.records]
         snap._dates = dates  # type: ignore[attr-defined]

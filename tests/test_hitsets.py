@@ -83,3 +83,15 @@ def test_collapse_keeps_the_earliest_hit_of_each_group() -> None:
                 expected[m] = False
         hitsets.collapse(_State(groups), mask)  # type: ignore[arg-type]
         assert mask.tolist() == expected.tolist()
+
+
+def test_per_snapshot_derivations_are_computed_once(demo_index) -> None:
+    """Repost groups and dates are built once per snapshot: a result page asks for them
+    once per hit, and rebuilding them each time cost seconds at 100,000 notices."""
+    from indexer.search import Archive
+
+    snap = Archive(demo_index).snapshot()
+    assert hitsets.dup_groups(snap) is hitsets.dup_groups(snap)
+    assert hitsets.dates_of(snap) is hitsets.dates_of(snap)
+    state = hitsets.state_of(snap)
+    assert hitsets.state_of(snap) is state and state.columns is state.columns
