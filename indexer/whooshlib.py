@@ -318,9 +318,12 @@ class Snapshot:
         # segment texts are immutable bytes and need no lock once loaded.
         self._io = threading.RLock()
         self.ix = open_index(self.path)
+        # The generation is read BEFORE the searcher opens the latest one: a commit landing
+        # in between then makes the snapshot look stale (one extra reopen), never current
+        # while it holds the older data (which left a server one commit behind for good).
+        self.generation = self.ix.latest_generation()
         self.searcher = self.ix.searcher()
         self.reader = self.searcher.reader()
-        self.generation = self.ix.latest_generation()
         self.segments: list[SegmentView] = []
         self._leaves = list(self.reader.leaf_readers())
         known: dict[str, SegmentView] = {}

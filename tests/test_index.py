@@ -311,3 +311,44 @@ def test_new_snapshot_reuses_unchanged_segments(tmp_path: Path) -> None:
     fresh = Archive(ix).search(SearchRequest(q="整改", per_page=20)).as_dict()
     after.pop("took_ms"), fresh.pop("took_ms")
     assert after == fresh and after["total"] == 8
+
+
+def test_a_commit_while_a_snapshot_opens_is_never_missed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build committing while a searcher opens must leave the snapshot looking stale (so
+    the server reopens), never current while it holds the older data."""
+    from indexer import whooshlib
+
+    src = tmp_path / "c"
+    make_corpus(src, 3)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False)
+    extra = tmp_path / "extra"
+    make_corpus(extra, 1)
+    (extra / "n00000.txt").rename(extra / "late.txt")
+    (extra / "late.txt").write_text(notice_text(50), encoding="utf-8")
+    real_open = whooshlib.open_index
+    armed = [True]
+
+    def open_with_a_commit_in_between(path):  # type: ignore[no-untyped-def]
+        index = real_open(path)
+        if not armed[0]:  # the build below opens the index too
+            return index
+        armed[0] = False
+        real_searcher = index.searcher
+
+        def searcher():  # type: ignore[no-untyped-def]
+            s = real_searcher()
+            build([extra], ix, workers=1, progress=False)  # lands after the searcher opened
+            return s
+
+        index.searcher = searcher
+        return index
+
+    monkeypatch.setattr(whooshlib, "open_index", open_with_a_commit_in_between)
+    snap = whooshlib.Snapshot(ix)
+    monkeypatch.setattr(whooshlib, "open_index", real_open)
+    assert not armed[0]
+    assert snap.doc_count == 3  # it holds the data from before the commit...
+    assert not snap.is_current()  # ...so it must not claim to be current
+    archive = Archive(ix)
+    assert archive.search(SearchRequest(q="整改")).total == 4
