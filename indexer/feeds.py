@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from indexer import dedup, regions
 from indexer.analysis import CJK_RUN, normalize
+from indexer.facets import region_name
 from indexer.search import Archive, SearchRequest, SearchResult
 
 log = logging.getLogger(__name__)
@@ -414,8 +415,7 @@ def region_tree(archive: Archive, max_depth: int = 3) -> tuple[int, list[RegionN
         nodes: list[RegionNode] = []
         for c in by_parent.get(code, []):
             kids = children(c)
-            r = regions.get(c)
-            name = r.name if r else c
+            name = region_name(c)
             if name in FILLER_PLACES:
                 nodes.extend(kids)  # 北京市 -> 市辖区 -> 东城区 shows as 北京市 -> 东城区
                 continue

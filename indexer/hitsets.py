@@ -81,9 +81,8 @@ class LiteralCache:
             self._items.clear()
             self._used = 0
 
+
 @dataclass
-
-
 class SegArrays:
     """Where, in a segment's text blob (`title \x01 body \x01 issuer` per document), each
     document starts, where its title and body end, and where it ends."""
@@ -101,11 +100,10 @@ class Columns:
     vocabulary (0 = none): month (YYYY-MM), type, the region code at each depth of its
     ancestry; the date as an int (YYYYMMDD, 0 = none) and its rank in date order."""
 
-    def __init__(self, snap: whooshlib.Snapshot):
+    def __init__(self, recs: list[list[str]], dates: list[str]):
         # Encode the distinct values once (there are thousands, not 100,000): a dict per
         # column in comprehensions, then per-value facts (date as int, ancestry) mapped
         # back through the codes with numpy.
-        recs = snap.records
         n = len(recs)
 
         def encode(values: list[str]) -> tuple[np.ndarray, list[str | None]]:
@@ -115,7 +113,6 @@ class Columns:
             vocab[0] = None
             return codes, vocab
 
-        dates = [r[REC_DATE] if len(r) > REC_DATE else "" for r in recs]
         date_codes, date_vocab = encode(dates)
         day = np.array([0] + [date_int(d) for d in date_vocab[1:]], dtype=np.int64)[date_codes]
         month, self.month_vocab = encode([d[:7] if date_int(d) else "" for d in date_vocab[1:]])
@@ -150,11 +147,13 @@ class SnapshotState:
         self._lock = threading.Lock()
         self._segs: list[SegArrays | None] | None = None
         self._columns: Columns | None = None
+        self._dates: list[str] | None = None
+        self._reposts: dict[int, list[int]] | None = None
         self._groups: tuple[np.ndarray, np.ndarray] | None = None
-        lengths = [np.asarray(seg.text_lengths, dtype=np.float64) for seg in snap.segments]
+        # text length per global docnum (0 for a segment without a text column)
+        lengths = [np.asarray(seg.text_lengths, dtype=np.float64) if len(seg.text_lengths) == seg.doccount
+                   else np.zeros(seg.doccount) for seg in snap.segments]
         self.length = np.concatenate(lengths) if lengths else np.zeros(0)
-        if len(self.length) < self.n:  # segments without a text column
-            self.length = np.concatenate([self.length, np.zeros(self.n - len(self.length))])
         self.avg_len = float(self.length.sum()) / self.n if self.n else 1.0
 
     @property
@@ -166,12 +165,27 @@ class SnapshotState:
         return self._segs
 
     @property
+    def dates(self) -> list[str]:
+        """Per global docnum, the ISO date or ""."""
+        if self._dates is None:
+            self._dates = [r[REC_DATE] if len(r) > REC_DATE else "" for r in self.snap.records]
+        return self._dates
+
+    @property
     def columns(self) -> Columns:
         if self._columns is None:
             with self._lock:
                 if self._columns is None:
-                    self._columns = Columns(self.snap)
+                    self._columns = Columns(self.snap.records, self.dates)
         return self._columns
+
+    @property
+    def reposts(self) -> dict[int, list[int]]:
+        """Repost groups: docnum -> all members (only groups of 2 or more), earliest first,
+        from the signatures stored with each notice."""
+        if self._reposts is None:
+            self._reposts = _repost_groups(self.snap, self.dates)
+        return self._reposts
 
     @property
     def groups(self) -> tuple[np.ndarray, np.ndarray]:
@@ -180,7 +194,7 @@ class SnapshotState:
             members: list[int] = []
             gids: list[int] = []
             seen: set[int] = set()
-            for g in dup_groups(self.snap).values():
+            for g in self.reposts.values():
                 if id(g) in seen:
                     continue
                 seen.add(id(g))
@@ -188,6 +202,7 @@ class SnapshotState:
                 gids.extend([len(seen)] * len(g))
             self._groups = (np.array(members, dtype=np.int64), np.array(gids, dtype=np.int64))
         return self._groups
+
 
 _state_lock = threading.Lock()
 
@@ -304,10 +319,10 @@ class Evaluator:
             if not len(cand) or len(cand) * SKIP_POSTINGS_RATIO <= df:
                 break
             cand = cand[self.mask(snap.term_array(fieldname, t)[0])[cand]]
-        if not (exact and leaf.field is None) and len(cand):
-            cand, counts = self.verify(cand, leaf)
-            return Literal(cand, counts)
-        return Literal(cand)
+        if not len(cand):
+            return Literal(cand)
+        cand, counts = self.verify(cand, leaf)  # several terms, or a field: never proof alone
+        return Literal(cand, counts)
 
     def filter_ids(self, fieldname: str, value: str) -> np.ndarray:
         """Documents with `value` in a keyword field (region, type): cached like literals."""
@@ -386,6 +401,7 @@ class Evaluator:
             return result
         return np.zeros(self.state.n, dtype=bool)
 
+
 _anc_cache: dict[str, list[str]] = {}
 
 
@@ -398,35 +414,25 @@ def ancestors(code: str) -> list[str]:
     return anc
 
 
-def dup_groups(snap: whooshlib.Snapshot) -> dict[int, list[int]]:
-    """Repost groups of this snapshot: docnum -> all members (only groups of 2 or more),
-    members ordered earliest first. Built once per snapshot from the stored signatures."""
-    groups = getattr(snap, "_dup_groups", None)
-    if groups is None:
-        dates = dates_of(snap)
-        docs: list[int] = []
-        sigs: list[int] = []
-        for d, rec in snap.iter_records():
-            if len(rec) > REC_SIG and rec[REC_SIG]:
-                sig = int(rec[REC_SIG], 16)
-                if sig:
-                    docs.append(d)
-                    sigs.append(sig)
-        by_label: dict[int, list[int]] = {}
-        for d, label in zip(docs, dedup.components(sigs).tolist()):
-            if label >= 0:
-                by_label.setdefault(label, []).append(d)
-        groups = {}
-        for members in by_label.values():
-            ordered = sorted(members, key=lambda m: (not dates[m], dates[m], m))
-            for m in ordered:
-                groups[m] = ordered
-        snap._dup_groups = groups  # type: ignore[attr-defined]
+def _repost_groups(snap: whooshlib.Snapshot, dates: list[str]) -> dict[int, list[int]]:
+    docs: list[int] = []
+    sigs: list[int] = []
+    for d, rec in snap.iter_records():
+        if len(rec) > REC_SIG and rec[REC_SIG]:
+            sig = int(rec[REC_SIG], 16)
+            if sig:
+                docs.append(d)
+                sigs.append(sig)
+    by_label: dict[int, list[int]] = {}
+    for d, label in zip(docs, dedup.components(sigs).tolist()):
+        if label >= 0:
+            by_label.setdefault(label, []).append(d)
+    groups: dict[int, list[int]] = {}
+    for members in by_label.values():
+        ordered = sorted(members, key=lambda m: (not dates[m], dates[m], m))
+        for m in ordered:
+            groups[m] = ordered
     return groups
-
-
-def repost_group(snap: whooshlib.Snapshot, docnum: int) -> list[int]:
-    return dup_groups(snap).get(docnum, [])
 
 
 def collapse(st: SnapshotState, mask: np.ndarray) -> None:
@@ -441,12 +447,3 @@ def collapse(st: SnapshotState, mask: np.ndarray) -> None:
     later = np.zeros(len(pos), dtype=bool)
     later[1:] = g[1:] == g[:-1]  # not the first hit of its group
     mask[members[pos[later]]] = False
-
-
-def dates_of(snap: whooshlib.Snapshot) -> list[str]:
-    """Per global docnum, the ISO date or "" (computed once per snapshot)."""
-    dates = getattr(snap, "_dates", None)
-    if dates is None:
-        dates = [r[REC_DATE] if len(r) > REC_DATE else "" for r in snap.records]
-        snap._dates = dates  # type: ignore[attr-defined]
-    return dates

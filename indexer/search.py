@@ -169,42 +169,6 @@ def validate(req: SearchRequest) -> SearchRequest:
     return req
 
 
-# -- per-snapshot state ------------------------------------------------------------------
-#
-# Hit sets are numpy boolean masks over global docnums, so AND / OR / NOT, filters and
-# facet counts are a few C-level array operations whatever the number of hits; only the
-# per-document text checks (bytes.find / count) remain, and those run through map().
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# -- evaluation --------------------------------------------------------------------------
-
-
-
-
 # -- the searcher ------------------------------------------------------------------------
 
 
@@ -266,9 +230,7 @@ class Archive:
             self._cache.clear()
             snap = self._snap
         if literals and snap is not None:
-            state = getattr(snap, "_search_state", None)
-            if state is not None:
-                state.literals.clear()
+            hitsets.state_of(snap).literals.clear()
 
     # search
     def _computed(self, req: SearchRequest) -> tuple[SearchRequest, regions.Region | None, whooshlib.Snapshot, ParsedQuery, _Computed]:
@@ -359,9 +321,9 @@ class Archive:
         ev = hitsets.Evaluator(snap, st, ranked=req.sort == "relevance" and parsed.root is not None)
         mask = st.live.copy() if parsed.root is None else ev.run(parsed.root)
         if region is not None:
-            mask[~ev.mask(ev.filter_ids("region", region.code))] = False
+            mask &= ev.mask(ev.filter_ids("region", region.code))
         if req.doc_type:
-            mask[~ev.mask(ev.filter_ids("doc_type", req.doc_type))] = False
+            mask &= ev.mask(ev.filter_ids("doc_type", req.doc_type))
         if req.date_from or req.date_to:
             d = st.columns.date_int
             lo = hitsets.date_int(req.date_from) if req.date_from else 1
@@ -392,7 +354,7 @@ class Archive:
         body = f.get("body") or ""
         reposts: list[dict[str, Any]] = []
         if with_reposts:
-            for other in hitsets.repost_group(snap, docnum):
+            for other in hitsets.state_of(snap).reposts.get(docnum, []):
                 if other != docnum:
                     o = snap.stored(other)
                     reposts.append({k: o.get(k) for k in ("id", "title", "date", "issuer", "url", "source")})
@@ -417,8 +379,8 @@ class Archive:
     def _docnum(self, snap: whooshlib.Snapshot, doc_id: str) -> int | None:
         if not doc_id or len(doc_id) > 64 or not re.fullmatch(r"[0-9a-f]+", doc_id):
             return None
-        docs = snap.term_docs("id", doc_id)
-        return next(iter(docs)) if docs else None
+        docs = snap.term_array("id", doc_id)[0]
+        return int(docs[0]) if len(docs) else None
 
     def get(self, doc_id: str, q: str | None = None) -> dict[str, Any] | None:
         """One notice with its full text; `highlighted` marks the query's literals."""
@@ -482,27 +444,3 @@ def _region_dict(region: regions.Region | None) -> dict[str, Any] | None:
         return None
     path = [{"code": c, "name": facets.region_name(c)} for c in regions.ancestors(region.code)]
     return {"code": region.code, "name": region.name, "level": region.level, "path": path}
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -264,12 +264,6 @@ def _posting_arrays(matcher: Any, with_weights: bool = True) -> tuple[np.ndarray
     return ids_all, (np.concatenate(w_parts) if w_parts else np.zeros(0, dtype=np.float64))
 
 
-def _posting_items(matcher: Any, with_weights: bool = True) -> tuple[list[int], list[float]]:
-    """Every docnum (and weight) of a posting list, as lists."""
-    ids, weights = _posting_arrays(matcher, with_weights)
-    return ids.tolist(), (weights.tolist() if weights is not None else [])
-
-
 @dataclass
 class SegmentView:
     """One segment of a snapshot: global docnum offset, live docs, text and records.
@@ -353,7 +347,7 @@ class Snapshot:
         recs: list[list[str]] = []
         if sub.has_column("rec"):
             creader = sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False)
-            recfile = self.path / sub.segment().make_filename(".rec.col")
+            recfile = self.path / segobj.make_filename(".rec.col")
             if recfile.exists():
                 # One read of the column file, then slices (as for vtext below): reading it
                 # through the column reader costs a seek and a read a document.
@@ -370,45 +364,12 @@ class Snapshot:
         if sub.has_column("vtext"):
             creader = sub.column_reader("vtext", column=columns.VarBytesColumn(), translate=False)
             offsets, lengths = creader._offsets, creader._lengths
-            seg = sub.segment()
-            colfile = self.path / seg.make_filename(".vtext.col")
+            colfile = self.path / segobj.make_filename(".vtext.col")
             if colfile.exists() and colfile.stat().st_size > 0:
                 text_path = colfile
         return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id)
 
     # -- postings ---------------------------------------------------------------------
-
-    def term_docs(self, fieldname: str, term: str) -> set[int]:
-        """Global docnums of live documents holding `term` in `fieldname`."""
-        out: set[int] = set()
-        btext = term.encode("utf-8")
-        for (sub, offset), seg in zip(self._leaves, self.segments):
-            with self._io:
-                if (fieldname, btext) not in sub:
-                    continue
-                ids, _ = _posting_items(_raw_postings(sub, fieldname, btext), with_weights=False)
-            found = set(map(offset.__add__, ids)) if offset else set(ids)
-            if seg.deleted:
-                found.difference_update(offset + d for d in seg.deleted)
-            out |= found
-        return out
-
-    def term_weights(self, fieldname: str, term: str) -> dict[int, float]:
-        """Global docnum -> posting weight (the term's frequency) for live documents."""
-        out: dict[int, float] = {}
-        btext = term.encode("utf-8")
-        for (sub, offset), seg in zip(self._leaves, self.segments):
-            with self._io:
-                if (fieldname, btext) not in sub:
-                    continue
-                ids, weights = _posting_items(_raw_postings(sub, fieldname, btext))
-            if offset:
-                ids = list(map(offset.__add__, ids))
-            found = dict(zip(ids, weights))
-            for d in seg.deleted:
-                found.pop(offset + d, None)
-            out.update(found)
-        return out
 
     def term_array(self, fieldname: str, term: str, with_weights: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted global docnums (int64) of live documents holding `term`, and, when asked,
