@@ -36,8 +36,8 @@ MAX_PARAM = 200         # other parameters are short by nature (names, codes, da
 FACET_LIMIT = 12        # facet values shown before "更多"
 PAGE_WINDOW = 2         # page links shown on each side of the current page
 DOC_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
-SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page", "collapse")
-FILTER_PARAMS = ("q", "region", "from", "to", "type")  # what a feed or an export is "of"
+SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page", "collapse", "exact")
+FILTER_PARAMS = ("q", "region", "from", "to", "type", "exact")  # what a feed or an export is "of"
 SIMILAR_LIMIT = 5
 MARK_RE = re.compile(r"</?mark>")
 # Names that carry no information in a place line ("北京市 市辖区 东城区").
@@ -165,6 +165,8 @@ def make_request(params: dict[str, str], per_page: int = PER_PAGE, collapse: boo
         per_page=per_page,
         # reposts: one copy per notice unless collapse=0 (page default) / collapse=1 (API opt-in)
         collapse={"0": False, "1": True}.get(params.get("collapse", ""), collapse),
+        # exact=1: the query as typed only (no splitting, aliases or partial matches)
+        exact=params.get("exact") == "1",
     )
     return req, notes
 
@@ -398,6 +400,9 @@ def active_filters(params: dict[str, str], data: dict[str, Any] | None) -> list[
     if "type" in params:
         chips.append({"label": f"文种：{params['type']}", "href": search_url(params, type=None),
                       "remove": f"移除文种筛选 {params['type']}"})
+    if params.get("exact") == "1":
+        chips.append({"label": "精确检索", "href": search_url(params, exact=None),
+                      "remove": "移除精确检索 精确检索"})
     return chips
 
 

@@ -99,6 +99,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         sort=args.sort,
         page=args.page,
         per_page=args.limit,
+        exact=args.exact,
     )
     try:
         res = archive.search(req)
@@ -116,10 +117,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     for m in res.messages:
         print(f"note: {m}")
+    if res.relaxed:
+        print(f"note: {res.relaxed['message']} (--exact: only the query as typed)")
     print(f"{res.total} notices ({res.took_ms:.1f} ms), page {res.page}/{res.pages}")
     for i, h in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):
         place = "".join(x for x in (h.province, h.city if h.city != h.province else None, h.district) if x)
-        print(f"{i:>3}. {h.title or '(无标题)'}")
+        tag = {"words": " [分词匹配]", "partial": " [部分匹配，缺少：" + "、".join(h.missing) + "]"}.get(h.match, "")
+        print(f"{i:>3}. {h.title or '(无标题)'}{tag}")
         print(f"     {h.date or '-'}  {place or '-'}  {h.issuer or '-'}  {h.doc_type or '-'}  id={h.id}")
         text = html.unescape(re.sub(r"</?mark>", "", h.snippet))
         print(f"     {text}")
@@ -210,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--sort", choices=("relevance", "date"), default="relevance")
     s.add_argument("--limit", type=int, default=10)
     s.add_argument("--page", type=int, default=1)
+    s.add_argument("--exact", action="store_true", help="only the query as typed: no word splitting, aliases or partial matches")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 

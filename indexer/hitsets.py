@@ -274,6 +274,15 @@ def by_segment(ids: np.ndarray, snap: whooshlib.Snapshot) -> Iterable[tuple[int,
             yield i, seg, lo, hi
 
 
+@dataclass(frozen=True)
+class Within:
+    """A query-tree node met by the notices of a region (its code, any level) or of a
+    year: what a place or a year typed in a query may mean besides its literal text."""
+
+    kind: str  # "region" | "year"
+    value: str
+
+
 class Evaluator:
     """Evaluates one parsed query against a snapshot as boolean masks over docnums."""
 
@@ -323,6 +332,14 @@ class Evaluator:
             return Literal(cand)
         cand, counts = self.verify(cand, leaf)  # several terms, or a field: never proof alone
         return Literal(cand, counts)
+
+    def within(self, node: Within) -> np.ndarray:
+        """A fresh mask of the live notices of a region or a year."""
+        if node.kind == "region":
+            return self.mask(self.filter_ids("region", node.value))
+        d = self.state.columns.date_int
+        y = int(node.value) if node.value.isdigit() else 0
+        return (d >= y * 10000 + 101) & (d <= y * 10000 + 1231) & self.state.live
 
     def filter_ids(self, fieldname: str, value: str) -> np.ndarray:
         """Documents with `value` in a keyword field (region, type): cached like literals."""
@@ -380,6 +397,8 @@ class Evaluator:
         """A fresh mask (the caller may change it in place)."""
         if isinstance(node, Leaf):
             return self.mask(self.literal(node).ids)
+        if isinstance(node, Within):
+            return self.within(node)
         if isinstance(node, Not):
             return self.state.live & ~self.run(node.child)
         if isinstance(node, Or):

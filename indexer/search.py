@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from indexer import facets, hitsets, ranking, regions, whooshlib
+from indexer import facets, hitsets, ranking, regions, relax, whooshlib
 from indexer.highlight import highlight, snippet
 from indexer.index import REC_DATE, REC_REGION, REC_TYPE, default_index_dir
-from indexer.query import Leaf, Not, ParsedQuery, parse
+from indexer.query import And, Leaf, Not, ParsedQuery, parse
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
@@ -62,6 +62,8 @@ class SearchRequest:
     per_page: int = 10
     # Show one copy of each reposted notice (the others are listed on the hit).
     collapse: bool = False
+    # Exact semantics only: no splitting, aliases, partial matches or place/year boosts.
+    exact: bool = False
 
 
 @dataclass
@@ -82,6 +84,10 @@ class Hit:
     snippet: str
     score: float
     reposts: list[dict[str, Any]] = field(default_factory=list)
+    # "exact": holds every literal as typed; "words": every word after splitting or
+    # aliasing; "partial": lacks the words in `missing`.
+    match: str = "exact"
+    missing: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -98,6 +104,12 @@ class SearchResult:
     region: dict[str, Any] | None = None
     timeline: list[dict[str, Any]] = field(default_factory=list)
     sort: str = "relevance"
+    # None when the query was answered as typed, else {"query", "reason", "message", ...}.
+    relaxed: dict[str, Any] | None = None
+    # Places and years the query names, offered as filters: {"places": [...], "years": [...]}.
+    understood: dict[str, Any] = field(default_factory=dict)
+    # When nothing is found: queries that would find something, with their counts.
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -116,6 +128,9 @@ class SearchResult:
             "timeline": self.timeline,
             "messages": self.messages,
             "region": self.region,
+            "relaxed": self.relaxed,
+            "understood": self.understood,
+            "suggestions": self.suggestions,
         }
 
 
@@ -183,6 +198,10 @@ class _Computed:
     leaves: list[Leaf]
     evaluation: hitsets.Evaluator  # the literals used, reused by ranking
     scores: np.ndarray | None = None  # BM25 aligned with ids, computed on the first relevance page
+    bonus: np.ndarray | None = None  # tiers and place/year boosts aligned with ids
+    outcome: relax.Outcome | None = None  # set when the query was loosened
+    relaxed: dict[str, Any] | None = None
+    understood: dict[str, Any] = field(default_factory=dict)
 
 
 class Archive:
@@ -240,7 +259,7 @@ class Archive:
         snap = self.snapshot()
         parsed = parse(req.q)
         key = (snap.generation, _tree_key(parsed.root), region.code if region else None,
-               req.date_from, req.date_to, req.doc_type, req.collapse)
+               req.date_from, req.date_to, req.doc_type, req.collapse, req.exact)
         with self._lock:
             comp = self._cache.get(key)
             if comp is not None:
@@ -267,6 +286,10 @@ class Archive:
         page_docs = self._page(snap, comp, sort, req.page, req.per_page)
         needles = [leaf.text for leaf in comp.leaves if leaf.field != "issuer"]
         hits = [self._hit(snap, d, s, needles, with_reposts=req.collapse) for s, d in page_docs]
+        if comp.outcome is not None:
+            for h, (_s, d) in zip(hits, page_docs):
+                h.match, h.missing = _match_of(comp.outcome, d)
+        suggestions = self._suggestions(req, parsed) if comp.total == 0 and parsed.root is not None else []
         return SearchResult(
             total=comp.total,
             page=req.page,
@@ -278,7 +301,34 @@ class Archive:
             region=_region_dict(region),
             timeline=comp.timeline,
             sort=sort,
+            relaxed=comp.relaxed,
+            understood=comp.understood,
+            suggestions=suggestions,
         )
+
+    def _suggestions(self, req: SearchRequest, parsed: ParsedQuery) -> list[dict[str, Any]]:
+        """Queries that would find something when this one finds nothing: the same query
+        without its filters, then its parts one by one, with their counts."""
+        out: list[dict[str, Any]] = []
+        base = replace(req, page=1, exact=False)
+        if req.region or req.date_from or req.date_to or req.doc_type:
+            n = self.count(replace(base, region=None, date_from=None, date_to=None, doc_type=None))
+            if n:
+                out.append({"q": req.q, "count": n, "drop_filters": True})
+        parts = parsed.root.children if isinstance(parsed.root, And) else [parsed.root]
+        words: list[str] = []
+        for part in parts:
+            if isinstance(part, Leaf):
+                split = relax.split_literal(part, lambda _t: False)
+                words.extend(w.text for w in split) if split else words.append(part.raw or part.text)
+        if len(words) > 1:
+            counted = []
+            for w in dict.fromkeys(words):
+                n = self.count(replace(base, q=w, exact=True))
+                if n:
+                    counted.append({"q": w, "count": n, "drop_filters": False})
+            out.extend(sorted(counted, key=lambda d: -d["count"])[:5])
+        return out[:6]
 
     def count(self, req: SearchRequest) -> int:
         """The number of hits, without ranking, snippets or stored fields."""
@@ -319,21 +369,41 @@ class Archive:
     def _compute(self, snap: whooshlib.Snapshot, parsed: ParsedQuery, region: regions.Region | None, req: SearchRequest) -> _Computed:
         st = hitsets.state_of(snap)
         ev = hitsets.Evaluator(snap, st, ranked=req.sort == "relevance" and parsed.root is not None)
-        mask = st.live.copy() if parsed.root is None else ev.run(parsed.root)
+        allowed = st.live.copy()
         if region is not None:
-            mask &= ev.mask(ev.filter_ids("region", region.code))
+            allowed &= ev.mask(ev.filter_ids("region", region.code))
         if req.doc_type:
-            mask &= ev.mask(ev.filter_ids("doc_type", req.doc_type))
+            allowed &= ev.mask(ev.filter_ids("doc_type", req.doc_type))
         if req.date_from or req.date_to:
             d = st.columns.date_int
             lo = hitsets.date_int(req.date_from) if req.date_from else 1
             hi = hitsets.date_int(req.date_to) if req.date_to else 99999999
-            mask &= (d > 0) & (d >= lo) & (d <= hi)
+            allowed &= (d > 0) & (d >= lo) & (d <= hi)
+        mask = allowed.copy() if parsed.root is None else ev.run(parsed.root) & allowed
+        leaves = parsed.positive_leaves()
+        outcome = relaxed = None
+        boosts: list[tuple[np.ndarray, float]] = []
+        understood: dict[str, Any] = {}
+        if not req.exact and parsed.root is not None:
+            places, years = relax.recognised(parsed)
+            if np.count_nonzero(mask) < relax.MIN_EXACT:
+                plan = relax.plan(parsed, lambda text: len(ev.literal(Leaf(text)).ids) > 0)
+                outcome = relax.evaluate(plan, ev, allowed, mask) if plan is not None else None
+                if outcome is not None and plan is not None:
+                    mask = outcome.mask
+                    leaves = _unique_leaves(leaves + plan.scoring)
+                    relaxed = _relaxed_dict(plan, outcome, parsed)
+            boosts = [(ev.within(hitsets.Within("region", r.code)), relax.PLACE_BOOST) for r in places]
+            boosts += [(ev.within(hitsets.Within("year", y)), relax.YEAR_BOOST) for y in years]
+            understood = {"places": places, "years": years}
         if req.collapse:
             hitsets.collapse(st, mask)
         ids = np.flatnonzero(mask)
         facet_counts, timeline = facets.facets(st, ids, region)
-        return _Computed(ids, len(ids), facet_counts, timeline, parsed.positive_leaves(), ev)
+        comp = _Computed(ids, len(ids), facet_counts, timeline, leaves, ev, outcome=outcome, relaxed=relaxed)
+        comp.bonus = _bonus(ids, outcome, boosts)
+        comp.understood = _offers(understood, ids, ev, region, req) if understood else {}
+        return comp
 
     def _page(self, snap: whooshlib.Snapshot, comp: _Computed, sort: str, page: int, per_page: int) -> list[tuple[float, int]]:
         need = page * per_page
@@ -344,7 +414,8 @@ class Archive:
             top = ranking.top_unique(hitsets.state_of(snap).columns.date_rank[ids], need)
             return [(0.0, d) for d in ids[top[need - per_page :]].tolist()]
         if comp.scores is None:
-            comp.scores = ranking.bm25(snap, ids, comp.leaves, comp.evaluation)
+            scores = ranking.bm25(snap, ids, comp.leaves, comp.evaluation)
+            comp.scores = scores + comp.bonus if comp.bonus is not None else scores
         scores = comp.scores
         top = ranking.top_scores(scores, ids, need)[need - per_page :]
         return list(zip(scores[top].tolist(), ids[top].tolist()))
@@ -433,10 +504,82 @@ def _tree_key(node: Any) -> Any:
     if node is None:
         return None
     if isinstance(node, Leaf):
-        return ("L", node.text, node.field)
+        return ("L", node.text, node.field, getattr(node, "quoted", False))
     if isinstance(node, Not):
         return ("N", _tree_key(node.child))
+    if isinstance(node, hitsets.Within):
+        return ("W", node.kind, node.value)
     return (type(node).__name__, tuple(_tree_key(c) for c in node.children))
+
+
+def _unique_leaves(leaves: list[Leaf]) -> list[Leaf]:
+    seen: set[tuple[str, str | None]] = set()
+    out: list[Leaf] = []
+    for leaf in leaves:
+        if (leaf.text, leaf.field) not in seen:
+            seen.add((leaf.text, leaf.field))
+            out.append(leaf)
+    return out
+
+
+def _bonus(ids: np.ndarray, outcome: relax.Outcome | None, boosts: list[tuple[np.ndarray, float]]) -> np.ndarray | None:
+    """What ranks a hit besides BM25: its tier (exact above words above partial, partials by
+    the share of the query they hold) and boosts for the places and years the query names."""
+    if outcome is None and not boosts:
+        return None
+    bonus = np.zeros(len(ids), dtype=np.float64)
+    if outcome is not None:
+        bonus += np.where(outcome.exact[ids], relax.EXACT_TIER, 0.0)
+        if outcome.coverage is not None:
+            bonus += outcome.coverage[ids] * relax.COVERAGE_TIER
+        else:
+            bonus += relax.COVERAGE_TIER
+    for m, weight in boosts:
+        bonus += np.where(m[ids], weight, 0.0)
+    return bonus
+
+
+def _match_of(outcome: relax.Outcome, docnum: int) -> tuple[str, list[str]]:
+    if outcome.exact[docnum]:
+        return "exact", []
+    missing = [label for label, m in outcome.units if not m[docnum]]
+    return ("partial", missing) if missing else ("words", [])
+
+
+def _relaxed_dict(plan: relax.Plan, outcome: relax.Outcome, parsed: ParsedQuery) -> dict[str, Any]:
+    if outcome.kind == "words":
+        message = f"没有与原查询完全一致的结果，已按“{plan.query}”检索"
+    else:
+        message = f"没有同时包含全部词语的结果，以下结果只包含部分词语（按“{plan.query}”检索）"
+    return {
+        "query": plan.query,
+        "reason": outcome.kind,
+        "message": message,
+        "exact_total": int(np.count_nonzero(outcome.exact)),
+        "aliases": plan.aliases,
+    }
+
+
+def _offers(understood: dict[str, Any], ids: np.ndarray, ev: hitsets.Evaluator,
+            region: regions.Region | None, req: SearchRequest) -> dict[str, Any]:
+    """The places and years a query names, as filters one click away, with how many of
+    the current hits each keeps (filters already applied are not offered again)."""
+    places = []
+    for r in understood.get("places", []):
+        if region is not None and region.code == r.code:
+            continue
+        n = int(np.count_nonzero(ev.within(hitsets.Within("region", r.code))[ids]))
+        if n:
+            path = "".join(facets.region_name(c) or "" for c in regions.ancestors(r.code))
+            places.append({"code": r.code, "name": r.name, "path": path, "count": n})
+    years = []
+    for y in understood.get("years", []):
+        if req.date_from == f"{y}-01-01" and req.date_to == f"{y}-12-31":
+            continue
+        n = int(np.count_nonzero(ev.within(hitsets.Within("year", y))[ids]))
+        if n:
+            years.append({"year": y, "from": f"{y}-01-01", "to": f"{y}-12-31", "count": n})
+    return {"places": places, "years": years}
 
 
 def _region_dict(region: regions.Region | None) -> dict[str, Any] | None:

@@ -89,7 +89,7 @@ def test_property_hits_equal_substring_scan(real: tuple[Archive, list[dict]]) ->
     @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.one_of(_substrings(docs), absent))
     def check(s: str) -> None:
-        if not has_searchable(s) or any(c.isspace() or c == '"' for c in s):
+        if not has_searchable(s) or any(c.isspace() or c in '"“”‘’「」『』＂' for c in s):
             return
         expected = brute(docs, s)
         got = ids(archive, f'"{s}"')
