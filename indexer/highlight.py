@@ -12,27 +12,42 @@ import html
 import re
 from collections.abc import Iterable
 
-from indexer.analysis import normalize, normalize_char
+from indexer.analysis import letter_spacing_gaps, normalize, normalize_char
 
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")
 SNIPPET_CHARS = 160
 
 
 def _normalized_with_map(text: str) -> tuple[str, list[int] | range]:
-    """The normalised text and, for each of its characters, the index of the original
-    character it came from (NFKC can expand one character into several)."""
+    """The matching text of `text` (normalised, letter-spaced runs collapsed, as the index
+    sees it) and, for each of its characters, the index of the original character it came
+    from (NFKC can expand one character into several; collapsing drops spaces, so a match
+    of 巡察公告 maps back to the span of `巡 察 公 告`, spaces included)."""
     whole = normalize(text)
     if len(whole) == len(text):
         # The common case (full-width punctuation, case and traditional characters all
         # map one to one): positions are unchanged, no per-character work needed.
-        return whole, range(len(text))
-    out: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        n = normalize_char(ch) if not ch.isascii() or ch.isupper() else ch
-        out.append(n)
-        index.extend([i] * len(n))
-    return "".join(out), index
+        norm: str = whole
+        index: list[int] | range = range(len(text))
+    else:
+        out: list[str] = []
+        idx: list[int] = []
+        for i, ch in enumerate(text):
+            n = normalize_char(ch) if not ch.isascii() or ch.isupper() else ch
+            out.append(n)
+            idx.extend([i] * len(n))
+        norm, index = "".join(out), idx
+    gaps = letter_spacing_gaps(norm)
+    if not gaps:
+        return norm, index
+    keep_text: list[str] = []
+    keep_index: list[int] = []
+    pos = 0
+    for s, e in gaps + [(len(norm), len(norm))]:
+        keep_text.append(norm[pos:s])
+        keep_index.extend(index[pos:s])
+        pos = e
+    return "".join(keep_text), keep_index
 
 
 def find_matches(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer import dedup, regions, whooshlib
-from indexer.analysis import index_terms, normalize
+from indexer.analysis import index_terms, matching_text, normalize
 from indexer.models import Notice, PageError
 from indexer.pipeline import EXTRACTOR_VERSION
 from indexer.schema import SCHEMA_VERSION, build_schema
@@ -167,8 +167,10 @@ class Prepared:
 
 
 def prepare(notice: Notice) -> Prepared:
-    ntitle = normalize(notice.title or "")
-    nbody = normalize(notice.body or "")
+    # Letter-spaced headings (巡 察 公 告) are matched collapsed: the grams and the
+    # verification blob hold 巡察公告; the stored title and body stay as the page says.
+    ntitle = matching_text(notice.title or "")
+    nbody = matching_text(notice.body or "")
     nissuer = normalize(notice.issuer or "")
     blob = f"{ntitle}\x01{nbody}\x01{nissuer}"
     terms = index_terms(f"{ntitle}\n{nbody}")

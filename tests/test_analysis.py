@@ -68,3 +68,65 @@ def test_repeated_characters_are_not_proof() -> None:
     # 一一一 needs 一一 twice in a row: the single bigram is a candidate filter, not proof
     assert required_terms("一一一") == (["一一"], False)
     assert required_terms("徽:") == (["徽"], False)
+
+
+# -- letter spacing (issue 11) -------------------------------------------------------------
+
+
+def _collapse(text: str) -> str:
+    from indexer.analysis import collapse_letter_spacing
+
+    return collapse_letter_spacing(normalize(text))
+
+
+def test_letter_spaced_runs_are_joined() -> None:
+    assert _collapse("巡 察 公 告") == "巡察公告"
+    assert _collapse("巡\u3000察\u3000公\u3000告") == "巡察公告"  # ideographic spaces
+    assert _collapse("巡\t察  公   告") == "巡察公告"  # tabs, runs of spaces
+    assert _collapse("中 共 某 某 县 委") == "中共某某县委"
+    assert _collapse("巡 察 公 告——十三届市委第一轮巡察") == "巡察公告——十三届市委第一轮巡察"
+    # only the single characters join: the word after the run keeps its space
+    assert _collapse("关 于 开 展 巡察工作") == "关于开展 巡察工作"
+    # two single characters count (common headings; measured: no false join in the corpus)
+    assert _collapse("通 知") == "通知"
+    assert _collapse("第一章 总  则") == "第一章 总则"
+    assert _collapse("组 长：韩 正") == "组长:韩正"
+
+
+def test_ordinary_text_is_not_joined() -> None:
+    for text in [
+        "2022 年",
+        "2022 年 5 月",
+        "巡察 整改",
+        "巡察整改 工作",
+        "pm 2 . 5 a b c",
+        "甲、乙、丙",
+        "甲，乙，丙",
+        "甲 1 乙",
+        "x巡 察公",
+        "巡察公告",
+        "",
+    ]:
+        assert _collapse(text) == normalize(text), text
+
+
+def test_letter_spacing_never_joins_lines() -> None:
+    assert _collapse("巡\n察\n公\n告") == "巡\n察\n公\n告"
+    assert _collapse("巡 察\n公 告") == "巡察\n公告"
+    from indexer.analysis import matching_text
+
+    assert matching_text("巡　察　公　告\n根据 部 署") == "巡察公告\n根据 部署"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(CJK, st.sampled_from(list(" \u3000\t\n，a1")))))
+def test_collapse_only_removes_inner_whitespace(text: str) -> None:
+    from indexer.analysis import collapse_letter_spacing, letter_spacing_gaps
+
+    norm = normalize(text)
+    out = collapse_letter_spacing(norm)
+    assert "".join(out.split()) == "".join(norm.split())  # no visible character changes
+    assert out.count("\n") == norm.count("\n")
+    assert collapse_letter_spacing(out) == out  # idempotent
+    for s, e in letter_spacing_gaps(norm):
+        assert norm[s:e].isspace() and "\n" not in norm[s:e]
