@@ -238,13 +238,23 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if any(a == "--queries" or a.startswith("--queries=") for a in args_in):
+        # Search evaluation over judged queries (issue 11): a different job with its own
+        # options (--index, --corpus, --json), kept in its own module.
+        from indexer import search_eval
+
+        return search_eval.main(args_in)
     parser = argparse.ArgumentParser(prog="python -m indexer.evaluate",
                                       description="Score the cleaner against gold pages.")
     parser.add_argument("dir", type=Path, help="folder with NNN_<site>.html + NNN.gold.json")
+    parser.add_argument("--queries", metavar="FILE",
+                        help="instead: evaluate search on judged queries (JSONL), archive vs. "
+                             "jieba baseline; see indexer/search_eval.py for its options")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--no-refs", action="store_true",
                         help="skip trafilatura/GNE (faster)")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     if not args.dir.is_dir():
         print(f"error: {args.dir} is not a folder", file=sys.stderr)
         return 2
