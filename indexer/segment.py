@@ -97,6 +97,30 @@ def cut(text: str) -> list[str]:
     return out
 
 
+def subwords(word: str) -> list[str]:
+    """A long dictionary word as the shorter words it is made of (停水通知 -> 停水 / 通知,
+    小组会议 -> 小组 / 会议), or [word] when it has no such cover.
+
+    jieba's dictionary holds many compounds (情况通报, 小组会议) that a notice prints with
+    something in between (情况的通报, 领导小组召开…会议): searched whole, such a word
+    finds nothing. The parts come from the search-mode cut, left to right, longest first."""
+    if len(word) < 4 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+        return [word]
+    jb = _segmenter()
+    with _lock:
+        parts = {p for p in jb.cut_for_search(word, True) if 2 <= len(p) < len(word) and p in word}
+    # fewest parts covering the word exactly (a tiny DP: words are a few characters)
+    best: list[list[str] | None] = [None] * (len(word) + 1)
+    best[0] = []
+    for i in range(len(word)):
+        if best[i] is None:
+            continue
+        for j in range(i + 2, len(word) + 1):
+            if word[i:j] in parts and (best[j] is None or len(best[i]) + 1 < len(best[j])):  # type: ignore[arg-type]
+                best[j] = best[i] + [word[i:j]]  # type: ignore[operator]
+    return best[-1] or [word]
+
+
 def is_stop(word: str) -> bool:
     return word in STOP_WORDS
 
