@@ -112,6 +112,7 @@ _BOILER_LINE_RES = [re.compile(p) for p in (
     r"^[【\[(（]?\s*(?:责任编辑|编辑|校对|审核|责编|终审|初审|审校|核稿|签发|编审|值班编辑|"
     r"网络编辑|一审|二审|三审)\s*[:：︰]",
     r"^[【\[]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|阅读下一篇|阅读上一篇)",
+    r"上一版.{0,12}下一版",  # an e-paper's page switcher (第12版:区街新闻 | 上一版 下一版)
     r"^(?:相关新闻|相关链接|相关阅读|相关文章|相关稿件|相关报道|热点推荐|推荐阅读|延伸阅读|"
     r"热门推荐|猜你喜欢|精彩推荐|更多>*|更多新闻|热点新闻|最新新闻|图片新闻)\s*[:：]?\s*$",
     r"分享到|分享至|^分享\s*[:：]?$|^微信扫一扫|扫一扫在手机|扫描二维码|二维码便可将本文分享",
@@ -312,9 +313,14 @@ def clean_text(text: str) -> CleanedPage:
             if _is_byline(line):
                 read_byline(line, meta)
             continue
+        if _is_markup_residue(line):
+            continue
         kept.append(line)
+    before_tail = kept
     kept = _drop_pipe_tail(kept)
     kept = _drop_related_tail(kept)
+    kept = keep_substance(before_tail, kept)
+    kept = [_strip_cell_pipe(x) for x in kept]
     title = None
     if kept and _looks_like_heading(kept[0]):
         title = kept[0]
@@ -326,11 +332,53 @@ def _looks_like_heading(line: str) -> bool:
 
 
 def _drop_pipe_tail(lines: list[str]) -> list[str]:
-    """Remove a trailing scraped headline list: lines ending in `|` (`title | |`, `snip... |`)."""
+    """Remove a trailing scraped headline list: lines ending in `|` (`title | |`, `snip... |`).
+
+    A line of prose that ends in `|` (a table cell of a scraped page: `…认真处理。 |`) is
+    notice text, not a list item: it stops the trim."""
     end = len(lines)
-    while end > 0 and re.search(r"[|｜]\s*$", lines[end - 1]):
+    while end > 0 and re.search(r"[|｜]\s*$", lines[end - 1]) and not _is_prose_cell(lines[end - 1]):
         end -= 1
     return lines[:end]
+
+
+# A cell of prose: complete sentences before the closing pipe of a scraped table row.
+_PROSE_CELL_RE = re.compile(r"[。！？」”）)]\s*[|｜]\s*$")
+
+
+def _is_prose_cell(line: str) -> bool:
+    """`…完成进驻工作。…认真处理。 |`: a whole paragraph in a table cell, not a headline
+    (headline lists end in `| |` or in a snippet cut short with `...`)."""
+    return bool(_PROSE_CELL_RE.search(line)) and is_substantial(line)
+
+
+def _strip_cell_pipe(line: str) -> str:
+    """The closing `|` of a prose cell is table markup, not text."""
+    return re.sub(r"\s*[|｜]\s*$", "", line) if _is_prose_cell(line) else line
+
+
+# Lines of nothing but table pipes and empty images (`![]() |`, `||||`): markup residue.
+_MARKUP_RESIDUE_RE = re.compile(r"^(?:[|｜\s]|!\[[^\]]*\]\([^)]*\))+$")
+
+
+def _is_markup_residue(line: str) -> bool:
+    return bool(_MARKUP_RESIDUE_RE.match(line))
+
+
+def is_substantial(line: str) -> bool:
+    """A paragraph a reader would call text: some sentences' worth of Chinese prose."""
+    return _cjk_len(line) >= 30 and len(_PUNCT_RE.findall(line)) >= 2
+
+
+def keep_substance(before: list[str], after: list[str]) -> list[str]:
+    """Guard for filters that may remove everything (tail trims, link lists): when the
+    lines left hold no substantial paragraph but the lines before the filter did, the
+    filter misread the notice as page furniture. Keep the lines it kept plus every
+    substantial paragraph, in page order, so a notice a reader can see never vanishes."""
+    if any(is_substantial(x) for x in after) or not any(is_substantial(x) for x in before):
+        return after
+    kept = set(after)
+    return [x for x in before if x in kept or is_substantial(x)]
 
 
 def _drop_related_tail(lines: list[str]) -> list[str]:
@@ -413,14 +461,19 @@ def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
     container = _pick_container(body, scores)
     _read_bylines(body, container, meta)
     if container is None:
-        return CleanedPage(title=strip_site_suffix(doc_title) or meta_title, paragraphs=[],
-                           meta=meta)
+        rescued = _visible_prose(body)
+        return CleanedPage(title=strip_site_suffix(doc_title) or meta_title,
+                           paragraphs=rescued, meta=meta)
     _drop_furniture(container)
     lines = _lines(container)
     heading_el, title = _find_title(body, container, doc_title, meta_title, meta)
     lines = _filter_lines(lines, meta)
     paragraphs = [t for t, _ in lines]
     paragraphs = _drop_author_head(paragraphs, meta)
+    if not any(is_substantial(p) for p in paragraphs):
+        # The scorer or a filter took the notice for furniture (a notice wrapped in a
+        # link, a container out-scored by a menu): visible prose is never dropped.
+        paragraphs += [x for x in _visible_prose(body) if x not in paragraphs]
     title_lines = _title_lines(heading_el, title, meta)
     if title_lines:
         title = " ".join(title_lines)
@@ -433,6 +486,12 @@ def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
     if site:
         meta.setdefault("title_site", site)
     return CleanedPage(title=title, paragraphs=paragraphs, meta=meta)
+
+
+def _visible_prose(body: etree._Element) -> list[str]:
+    """The substantial paragraphs of the visible page (hidden elements already gone),
+    in page order, without boilerplate lines: what is left when no container holds text."""
+    return [t for t, _ in _lines(body) if is_substantial(t) and not is_boilerplate_line(t)]
 
 
 _CLOCK_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
@@ -884,6 +943,7 @@ def _filter_lines(lines: list[tuple[str, float]], meta: dict[str, str]) -> list[
                 read_byline(text, meta)
             continue
         kept.append((text, link_share))
+    before_tail = kept
     # Related-news heading near the end: cut it and what follows.
     texts = _drop_related_tail([t for t, _ in kept])
     kept = kept[: len(texts)]
@@ -892,6 +952,10 @@ def _filter_lines(lines: list[tuple[str, float]], meta: dict[str, str]) -> list[
     while kept and kept[-1][1] >= 0.6 and not kept[-1][0].startswith("附件"):
         kept.pop()
     kept = [(t, s) for t, s in kept if not _pipe_nav(t)]
+    texts = keep_substance([t for t, _ in before_tail], [t for t, _ in kept])
+    if len(texts) != len(kept):
+        wanted = set(texts)
+        kept = [(t, s) for t, s in before_tail if t in wanted]
     return kept
 
 

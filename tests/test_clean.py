@@ -312,3 +312,48 @@ def test_signature_date_of_a_short_notice_is_no_stamp():
     html = page('<h1>停水通知</h1><div><p>因管道维修，明日停水一天，请居民提前储水。</p>'
                 '<p>某某区供水公司</p><p>2022年5月6日</p></div>')
     assert "byline_date" not in clean_html(html).meta
+
+
+# --------------------------------------------------------------------------- no notice lost
+
+ONE_PARA = ("9月3日，根据县委统一部署，县委第二轮巡察完成进驻工作。3个巡察组将对6个县直部门开展常规巡察，"
+            "巡察时间为40天左右。巡察期间设立值班电话和意见箱，主要受理反映被巡察单位领导班子及其成员"
+            "问题的来信来电来访，其他信访问题将按规定由有关单位处理。")
+
+
+def test_one_paragraph_notice_ending_in_a_table_pipe_is_kept():
+    """A scraped table cell (`…处理。 |`) is a notice, not a trailing headline list."""
+    c = clean_text(ONE_PARA + " |\n")
+    assert c.paragraphs == [ONE_PARA]
+    # with the scrape's layout residue and a pager around it
+    c = clean_text("![]() |\n第3版:要闻 | 上一版2 4下一版 | ![]() |\n|\n||||||\n" + ONE_PARA
+                   + " |\n2上一篇 下一篇4 |\n版权声明 @ 某某网 网站版权所有 |\n")
+    assert c.paragraphs == [ONE_PARA]
+
+
+def test_headline_list_tail_still_dropped_after_a_prose_cell():
+    heads = "巡察故事 | 一本台账的来历 | |\n“您好，我想咨询一下社保...... |\n"
+    c = clean_text(ONE_PARA + " |\n" + heads)
+    assert c.paragraphs == [ONE_PARA]
+
+
+def test_a_filter_never_empties_a_page_with_a_substantial_paragraph():
+    """Whatever a tail trim takes for a link list, the page's prose survives."""
+    html = page(f'<div class="content"><p><a href="/n1">{ONE_PARA}</a></p></div>')
+    assert ONE_PARA in clean_html(html).paragraphs
+    # headline-only link lists are still dropped when prose is left
+    links = "".join(f'<p><a href="/n{i}">关于第{i}批巡察反馈情况的通报</a></p>' for i in range(3))
+    c = clean_html(page(f'<div class="content"><p>{P1}</p><p>{P2}</p>{links}</div>'))
+    assert "第1批" not in c.body
+
+
+def test_whole_shared_corpus_builds_without_a_failure(tmp_path):
+    """Every real input (html pages, gold pages, notices.jsonl) yields a notice."""
+    from indexer.index import build
+
+    corpus = require_shared("corpus")
+    for part in ("html", "gold", "notices.jsonl"):
+        require_shared("corpus", part)
+    report = build([str(corpus)], tmp_path / "ix", workers=1, progress=False)
+    assert not report.failed, report.failed
+    assert report.added >= 200
