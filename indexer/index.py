@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer import dedup, regions, whooshlib
+from indexer import dedup, durable, regions, whooshlib
 from indexer.analysis import index_terms, matching_text, normalize
 from indexer.models import Notice, PageError
 from indexer.pipeline import EXTRACTOR_VERSION
@@ -83,8 +83,14 @@ class BuildLock:
         self.fd: int | None = None
 
     def __enter__(self) -> "BuildLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        durable.makedirs(self.path.parent)
+        created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if created:
+            # The lock file's name is made durable once; its content (the holder's pid)
+            # is informational and the flock itself dies with the process.
+            durable.fsync_fd(fd)
+            durable.fsync_dir(self.path.parent)
         deadline = time.monotonic() + self.timeout
         while True:
             try:
@@ -263,7 +269,7 @@ def open_or_create(index_dir: Path, rebuild: bool = False) -> Any:
             )
         return whooshlib.open_index(index_dir)
     ix = whooshlib.create(index_dir, build_schema())
-    version_path.write_text(SCHEMA_VERSION + "\n")
+    durable.atomic_write(version_path, (SCHEMA_VERSION + "\n").encode())
     return ix
 
 

@@ -32,6 +32,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
+from indexer import durable
+
 INDEX_NAME = "MAIN"
 SEP = "\x1f"  # separates the values of the per-document `rec` column
 # Postings per block. Whoosh writes 128; the archive reads whole posting lists (exact totals
@@ -41,6 +43,55 @@ SEP = "\x1f"  # separates the values of the per-document `rec` column
 POSTING_BLOCK = 1024
 
 
+class DurableFileStorage(FileStorage):
+    """Whoosh's FileStorage with the commit discipline of durable.py.
+
+    Whoosh writes every segment file through `create_file` and a new table of contents
+    (`_MAIN_<gen>.toc`) under a temporary name that `rename_file` moves into place; old
+    generations are deleted after that rename. Here:
+
+    * each file created is flushed and fsynced when Whoosh closes it (segment files are
+      closed before the TOC is written, so they are on disk before it);
+    * before a rename, the directory is fsynced if files were created since its last
+      fsync (the new segment files' names are durable before the TOC that names them);
+    * after the rename, the directory is fsynced again: only then is the new generation
+      durable, and only then does `commit` return (and Whoosh delete the old files).
+
+    Temporary storage (Whoosh's `MAIN.tmp` pool/column scratch) stays a plain FileStorage.
+    """
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        self._dir_dirty = False
+
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
+        f = super().create_file(name, excl=excl, mode=mode, **kwargs)
+        inner = f.onclose
+
+        def onclose(sfile: Any, inner: Any = inner) -> None:
+            if inner is not None:
+                inner(sfile)
+            durable.fsync_file(sfile.file)
+
+        f.onclose = onclose
+        self._dir_dirty = True
+        return f
+
+    def sync_dir(self) -> None:
+        durable.fsync_dir(self.folder)
+        self._dir_dirty = False
+
+    def rename_file(self, oldname: str, newname: str, safe: bool = False) -> None:
+        if self._dir_dirty:
+            self.sync_dir()
+        super().rename_file(oldname, newname, safe=safe)
+        self.sync_dir()
+
+
+def storage(path: str | os.PathLike[str]) -> DurableFileStorage:
+    return DurableFileStorage(str(path))
+
+
 def exists(path: str | os.PathLike[str]) -> bool:
     """True when `path` holds a Whoosh index."""
     p = Path(path)
@@ -48,12 +99,12 @@ def exists(path: str | os.PathLike[str]) -> bool:
 
 
 def create(path: str | os.PathLike[str], schema: Any) -> Any:
-    Path(path).mkdir(parents=True, exist_ok=True)
-    return _index.create_in(str(path), schema, indexname=INDEX_NAME)
+    durable.makedirs(path)
+    return storage(path).create_index(schema, indexname=INDEX_NAME)
 
 
 def open_index(path: str | os.PathLike[str]) -> Any:
-    return _index.open_dir(str(path), indexname=INDEX_NAME)
+    return storage(path).open_index(indexname=INDEX_NAME)
 
 
 class _DictPool:

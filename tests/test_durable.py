@@ -1,0 +1,155 @@
+"""Durable commits: a commit is acknowledged only once its files, its table of contents and
+the directory entries are on stable storage (recorded here through os.fsync/rename/remove)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from indexer import durable
+from indexer.index import build
+from indexer.whooshlib import Snapshot
+from tests.conftest import ROOT
+
+
+class Recorder:
+    """Records fsync (with the path of the descriptor), rename and remove calls in order."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.events: list[tuple[str, ...]] = []
+        real_fsync, real_rename, real_replace, real_remove = os.fsync, os.rename, os.replace, os.remove
+
+        def fsync(fd: int) -> None:
+            self.events.append(("fsync", os.path.realpath(os.readlink(f"/proc/self/fd/{fd}"))))
+            real_fsync(fd)
+
+        def rename(src: str, dst: str, *a: object, **k: object) -> None:
+            real_rename(src, dst, *a, **k)
+            self.events.append(("rename", os.path.realpath(src), os.path.realpath(dst)))
+
+        def replace(src: str, dst: str, *a: object, **k: object) -> None:
+            real_replace(src, dst, *a, **k)
+            self.events.append(("rename", os.path.realpath(src), os.path.realpath(dst)))
+
+        def remove(path: str, *a: object, **k: object) -> None:
+            self.events.append(("remove", os.path.realpath(path)))
+            real_remove(path, *a, **k)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "rename", rename)
+        monkeypatch.setattr(os, "replace", replace)
+        monkeypatch.setattr(os, "remove", remove)
+
+    def index(self, kind: str, pred) -> int:  # type: ignore[no-untyped-def]
+        for i, ev in enumerate(self.events):
+            if ev[0] == kind and pred(ev):
+                return i
+        raise AssertionError(f"no {kind} event matching; events: {self.events}")
+
+    def fsynced(self) -> list[str]:
+        return [ev[1] for ev in self.events if ev[0] == "fsync"]
+
+
+def corpus(folder: Path, n: int, start: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(start, start + n):
+        (folder / f"n{i:04d}.txt").write_text(
+            f"关于第{i}轮巡察整改进展情况的通报\n根据部署对编号{i}单位开展巡察，标记码甲{i:05d}乙。\n"
+            "中共西安市莲湖区委\n2022年5月6日\n",
+            encoding="utf-8",
+        )
+
+
+def test_commit_is_acknowledged_only_after_segments_toc_and_directory_are_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    corpus(src, 12)
+    ix = (tmp_path / "ix").resolve()
+    rec = Recorder(monkeypatch)
+    build([src], ix, workers=1, progress=False, batch_size=5,
+          on_commit=lambda n: rec.events.append(("ack", str(n))))
+    acks = [i for i, ev in enumerate(rec.events) if ev[0] == "ack"]
+    assert len(acks) == 3
+    toc_re = re.compile(r"_MAIN_(\d+)\.toc$")
+    prev = 0
+    for ack in acks:
+        window = rec.events[prev:ack]
+        offset = prev
+        # the rename that published this commit's table of contents
+        renames = [i for i, ev in enumerate(window) if ev[0] == "rename" and toc_re.search(ev[2])]
+        assert renames, window
+        r = offset + renames[-1]
+        tmp_name, toc = rec.events[r][1], rec.events[r][2]
+        # the TOC's temporary file was fsynced before the rename
+        assert ("fsync", tmp_name) in rec.events[offset:r]
+        if ack == acks[-1]:
+            # every file of every segment the final TOC names was fsynced before it
+            synced = {ev[1] for ev in rec.events[:r] if ev[0] == "fsync"}
+            for p in ix.iterdir():
+                if re.match(r"MAIN_[0-9a-z]+\.", p.name):
+                    assert str(p) in synced, p.name
+        # the directory was fsynced after the segment files were created and before the
+        # rename, and again after the rename, before the commit was acknowledged
+        dir_syncs = [i for i in range(offset, ack) if rec.events[i] == ("fsync", str(ix))]
+        assert any(i < r for i in dir_syncs) and any(r < i < ack for i in dir_syncs), window
+        # old generations are removed only after the new one is durable
+        after_sync = min(i for i in dir_syncs if i > r)
+        for i in range(offset, ack):
+            ev = rec.events[i]
+            if ev[0] == "remove" and os.path.dirname(ev[1]) == str(ix):
+                assert i > after_sync, (ev, window)
+        prev = ack + 1
+    snap = Snapshot(ix)
+    try:
+        assert snap.doc_count == 12
+    finally:
+        snap.close()
+
+
+def test_every_segment_file_of_a_build_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ix = (tmp_path / "ix").resolve()
+    rec = Recorder(monkeypatch)
+    build([ROOT / "samples"], ix, workers=1, progress=False)
+    synced = set()
+    for ev in rec.events:  # a file fsynced under a temporary name counts under its final name
+        if ev[0] == "fsync":
+            synced.add(ev[1])
+        elif ev[0] == "rename" and ev[1] in synced:
+            synced.add(ev[2])
+    for p in ix.iterdir():
+        if re.match(r"MAIN_[0-9a-z]+\.", p.name) or p.name.endswith(".toc") or p.name == "ARCHIVE_VERSION":
+            assert str(p) in synced, p.name
+    assert str(ix) in synced and str(ix.parent) in synced  # the folder and its entry in the parent
+    assert str(ix / "BUILD.lock") in synced
+    # the version file is replaced atomically: written under a temporary name, then renamed
+    assert any(ev[0] == "rename" and ev[2] == str(ix / "ARCHIVE_VERSION") for ev in rec.events)
+
+
+def test_an_incremental_build_with_nothing_new_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "src"
+    corpus(src, 3)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False)
+    rec = Recorder(monkeypatch)
+    build([src], ix, workers=1, progress=False)
+    assert not [ev for ev in rec.events if ev[0] == "rename"]
+
+
+def test_atomic_write_and_failed_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "f"
+    target.write_bytes(b"old")
+    durable.atomic_write(target, b"new")
+    assert target.read_bytes() == b"new"
+
+    def failing(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(OSError):
+        durable.atomic_write(target, b"newer")
+    assert target.read_bytes() == b"new"  # the old content, and no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
