@@ -84,7 +84,7 @@ _KNOWN_CONTAINERS: tuple[tuple[str, str, float], ...] = (
     ("class", "article", 1.15), ("class", "main-txt", 1.3), ("class", "u-mainText", 1.3),
     ("class", "articleCont", 1.3), ("id", "articleCont", 1.3), ("class", "detail_con", 1.2),
     ("id", "p-detail", 1.2), ("class", "news_txt", 1.3), ("class", "text_con", 1.1),
-    ("class", "box_con", 1.2),
+    ("class", "box_con", 1.2), ("id", "js_content", 2.0), ("class", "rich_media_content", 2.0),
 )
 
 # Class/id words of page furniture (matched as whole words of the attribute).
@@ -451,6 +451,7 @@ def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
         return CleanedPage(title=None, paragraphs=[], meta={})
     meta: dict[str, str] = {}
     doc_title, meta_title = _read_head(root, meta)
+    _read_script_stamp(html, meta)
     body = root.find("body")
     if body is None:
         body = root
@@ -486,6 +487,21 @@ def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
     if site:
         meta.setdefault("title_site", site)
     return CleanedPage(title=title, paragraphs=paragraphs, meta=meta)
+
+
+# WeChat article pages carry their publication time only in a script (`var ct = "1716969600"`,
+# seconds since 1970) that fills <em id="publish_time"> in the browser.
+_SCRIPT_STAMP_RE = re.compile(r"""\bvar\s+(?:ct|create_time)\s*=\s*["']?(1\d{9})["']?""")
+
+
+def _read_script_stamp(html: str, meta: dict[str, str]) -> None:
+    if "pubdate" in meta or "var " not in html:
+        return
+    m = _SCRIPT_STAMP_RE.search(html)
+    if m:
+        import datetime as _dt
+        stamp = _dt.datetime.fromtimestamp(int(m.group(1)), _dt.timezone(_dt.timedelta(hours=8)))
+        meta["pubdate"] = stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _visible_prose(body: etree._Element) -> list[str]:
@@ -658,8 +674,14 @@ def _read_info_table(body: etree._Element, meta: dict[str, str]) -> None:
 
 
 def _drop_invisible(body: etree._Element) -> None:
-    """Remove elements nobody sees: scripts, styles, hidden blocks, form widgets."""
+    """Remove elements nobody sees: scripts, styles, hidden blocks, form widgets.
+
+    One exception: a block hidden by its style that holds most of the page's text is the
+    article waiting for a script to reveal it (WeChat's `<div id="js_content"
+    style="visibility: hidden;">`, pages that fade their text in). Readers see it, so it
+    stays; small hidden blocks inside it still go."""
     doomed = []
+    hidden = []
     for el in body.iter():
         tag = el.tag
         if not isinstance(tag, str):
@@ -669,12 +691,29 @@ def _drop_invisible(body: etree._Element) -> None:
         if tag in _DROP_TAGS:
             doomed.append(el)
             continue
-        style = el.get("style")
-        if (style and _HIDDEN_STYLE_RE.search(style)) or el.get("hidden") is not None \
-                or (el.get("aria-hidden") or "").lower() == "true":
+        if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
             doomed.append(el)
+            continue
+        style = el.get("style")
+        if style and _HIDDEN_STYLE_RE.search(style):
+            hidden.append(el)
     for el in doomed:
         _drop(el)
+    if not hidden:
+        return
+    page_cjk = _cjk_len(_text(body))
+    for el in hidden:
+        if el.getparent() is None and el is not body:
+            continue  # inside an element already dropped
+        if not _holds_main_text(el, page_cjk):
+            _drop(el)
+
+
+def _holds_main_text(el: etree._Element, page_cjk: int) -> bool:
+    """A hidden block that is the page's main text: prose, and most of the page's words."""
+    text = _text(el)
+    n = _cjk_len(text)
+    return n >= 100 and n >= 0.5 * page_cjk and len(_PUNCT_RE.findall(text)) >= 5
 
 
 def _drop(el: etree._Element) -> None:

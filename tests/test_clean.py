@@ -357,3 +357,95 @@ def test_whole_shared_corpus_builds_without_a_failure(tmp_path):
     report = build([str(corpus)], tmp_path / "ix", workers=1, progress=False)
     assert not report.failed, report.failed
     assert report.added >= 200
+
+
+# --------------------------------------------------------------------------- WeChat articles
+
+# A WeChat official-account article as a browser saves it (written for these tests, modelled on
+# the page layout): the text sits in #js_content with `visibility: hidden`, which a script
+# flips to visible; the time is only in `var ct`.
+WECHAT = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1.0">
+<meta property="og:title" content="遂昌县：“清单制”推动群众身边问题整改见效">
+<meta property="og:url" content="http://mp.weixin.qq.com/s?__biz=MzA5OTk5OTk5OQ==&amp;mid=2650000001&amp;idx=1&amp;sn=0a1b2c3d">
+<meta property="og:site_name" content="微信公众平台">
+<meta property="og:description" content="遂昌县纪委监委以问题清单推动整改落实">
+<title>遂昌县：“清单制”推动群众身边问题整改见效</title>
+<style>.rich_media_content{font-size:17px}</style>
+<script>var nickname = "清风遂昌"; var ct = "1716969600"; var msg_title = "遂昌县：“清单制”推动群众身边问题整改见效";</script>
+</head>
+<body id="activity-detail" class="zh_CN mm_appmsg">
+<div id="js_article" class="rich_media">
+  <div id="js_top_ad_area" class="top_banner"></div>
+  <div class="rich_media_inner">
+    <div id="page-content" class="rich_media_area_primary">
+      <div class="rich_media_area_primary_inner">
+        <div id="img-content" class="rich_media_wrp">
+          <h1 class="rich_media_title" id="activity-name">
+            遂昌县：“清单制”推动群众身边问题整改见效
+          </h1>
+          <div id="meta_content" class="rich_media_meta_list">
+            <span class="rich_media_meta rich_media_meta_text">遂昌县纪委监委</span>
+            <span class="rich_media_meta rich_media_meta_nickname" id="profileBt">
+              <a href="javascript:void(0);" class="wx_tap_link js_wx_tap_highlight weui-wa-hotarea" id="js_name">清风遂昌</a>
+            </span>
+            <em id="publish_time" class="rich_media_meta rich_media_meta_text"></em>
+          </div>
+          <div class="rich_media_content js_underline_content autoTypeSetting24psection" id="js_content" style="visibility: hidden;">
+            <section style="margin-bottom: 0px;"><section><p style="text-align: center;"><img data-src="https://mmbiz.qpic.cn/example/640" class="rich_pages wxw-img"></p></section></section>
+            <p style="text-indent: 2em;"><span style="font-size: 15px;">今年以来，遂昌县纪委监委聚焦群众反映强烈的急难愁盼问题，建立“问题清单、责任清单、整改清单”三张清单，推动巡察反馈问题和群众身边问题一体整改，截至目前已督促解决各类问题三百二十余个。</span></p>
+            <p style="text-indent: 2em;"><span style="font-size: 15px;">“村里的路灯坏了大半年，这次巡察组来了以后，一个星期就修好了。”说起身边的变化，东河镇柳树村村民老周感慨地说。县委巡察组进驻以来，通过走访群众、设置意见箱、公布值班电话等方式，共收集群众反映的问题八十六个，逐一建立台账，明确责任单位和完成时限。</span></p>
+            <section><p style="text-indent: 2em;"><span style="font-size: 15px;">为防止整改“一交了之”，县纪委监委对清单中的问题实行销号管理，整改一个、核查一个、销号一个。对整改进度滞后的单位，及时下发督办函，并约谈相关负责人。今年以来，共下发督办函十二份，约谈部门负责人九人次。</span></p></section>
+            <p style="text-indent: 2em;"><span style="font-size: 15px;">在推动个案整改的同时，县纪委监委注重举一反三，针对巡察发现的农村集体“三资”管理不规范、惠民资金发放不及时等共性问题，督促相关职能部门开展专项治理，完善制度规定十五项，推动形成长效机制。</span></p>
+            <p style="text-indent: 2em;"><span style="font-size: 15px;">下一步，遂昌县纪委监委将持续深化清单制管理，把整改成效交给群众评判，让群众在一件件小事实事中感受到公平正义。</span></p>
+            <p style="text-align: center;"><span style="font-size: 12px;color: #888;">（图为县委巡察组在东河镇柳树村走访群众）</span></p>
+            <p><span style="font-size: 14px;">来源：遂昌县纪委监委</span></p>
+            <p><span style="font-size: 14px;">编辑：李明</span></p>
+            <p><span style="font-size: 14px;">审核：王强</span></p>
+          </div>
+          <script type="text/javascript">document.getElementById("js_content").style.visibility = "visible";</script>
+          <div class="rich_media_tool" id="js_toobar3">
+            <div class="media_tool_meta tips_global meta_primary" id="js_read_area3">阅读 <span id="readNum3">2316</span></div>
+            <span class="media_tool_meta meta_extra meta_praise" id="like3">在看</span>
+          </div>
+        </div>
+      </div>
+    </div>
+    <div id="js_pc_qr_code" class="qr_code_pc_outer" style="display: none;">
+      <div class="qr_code_pc_inner"><div class="qr_code_pc"><img id="js_pc_qr_code_img" class="qr_code_pc_img"><p>微信扫一扫<br>关注该公众号</p></div></div>
+    </div>
+  </div>
+</div>
+<div id="js_share_notice" style="display:none">轻点两下取消在看</div>
+</body>
+</html>
+"""
+
+
+def test_wechat_article_hidden_by_style_until_a_script_reveals_it():
+    c = clean_html(WECHAT)
+    assert c.title == "遂昌县：“清单制”推动群众身边问题整改见效"
+    assert c.paragraphs[0] == c.title
+    assert c.paragraphs[1].startswith("今年以来，遂昌县纪委监委聚焦群众反映强烈")
+    assert c.paragraphs[-1] == "（图为县委巡察组在东河镇柳树村走访群众）"
+    for junk in ("阅读", "在看", "微信扫一扫", "编辑：李明", "审核", "清风遂昌"):
+        assert junk not in c.body
+    assert c.meta["source"] == "遂昌县纪委监委"
+
+
+def test_wechat_article_metadata():
+    from indexer.pipeline import process_page
+
+    n = process_page(RawPage(source="wx.html", content=WECHAT, is_html=True))
+    assert (n.date, n.issuer, n.region_code) == ("2024-05-29", "遂昌县纪委监委", "331123")
+
+
+def test_hidden_block_that_is_not_the_main_text_still_dropped():
+    side = "隐藏的侧栏说明文字，" * 15  # 150 characters of prose, hidden, beside a longer notice
+    body = f"<p>{P1}</p><p>{P2}</p><p>{P3}</p><p>{P1}</p><p>{P2}</p><p>{P3}</p>"
+    html = page(f'<div style="display:none"><p>{side}</p></div><div class="TRS_Editor">{body}</div>')
+    c = clean_html(html)
+    assert "隐藏" not in c.body and P3 in c.body
