@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from indexer.analysis import has_searchable, normalize
+from indexer.analysis import collapse_letter_spacing, has_searchable, normalize
 
 MAX_QUERY_CHARS = 1000
 MAX_LEAVES = 64
@@ -193,13 +193,16 @@ def _forms(m: re.Match[str]) -> list[str] | None:
     if spaced and abbr[-1] not in _ABBR_ENDS:
         return None
     year = m.group("y1") or m.group("y2") or m.group("y3")
-    num = m.group("n")
+    # Numbers are printed with and without leading zeros (5号, 05号, 005号).
+    bare = m.group("n").lstrip("0") or "0"
+    nums = list(dict.fromkeys([bare, bare.zfill(2), bare.zfill(3)]))
     out: list[str] = []
-    for d in ("", "第"):  # 〔2019〕3号 and 2019年第3号 are both common
-        for form in _FORMS:
-            text = normalize(form.format(a=abbr, y=year, d=d, n=num))
-            if text not in out:
-                out.append(text)
+    for num in nums:
+        for d in ("", "第"):  # 〔2019〕3号 and 2019年第3号 are both common
+            for form in _FORMS:
+                text = normalize(form.format(a=abbr, y=year, d=d, n=num))
+                if text not in out:
+                    out.append(text)
     return out
 
 
@@ -400,7 +403,8 @@ class _Parser:
         return None
 
     def leaf(self, value: str, fieldname: str | None, quoted: bool = False, raw: str = "") -> Leaf | None:
-        text = " ".join(normalize(value).split())
+        # Letter-spaced text (巡 察 公 告) is indexed collapsed; a phrase typed that way too.
+        text = collapse_letter_spacing(" ".join(normalize(value).split()))
         if not text or not has_searchable(text):
             if value.strip():
                 self.ignored.append(value)

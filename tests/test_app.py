@@ -140,7 +140,13 @@ def test_search_shows_count_time_and_marks(client, archive):
     assert "<mark>巡察</mark>" in page
     assert 'value="巡察"' in page  # the box keeps the query
     assert "检索词" in page and ">搜索<" in page
-    assert "短语加引号，OR 表示或，-词 表示排除，title: 只搜标题" in page
+    # the help under the box is in Chinese and every example in it finds something
+    help_html = page.split('id="q-help"', 1)[1].split("</p>", 1)[0]
+    assert "加引号" in help_html and "表示排除" in help_html and "标题:" in help_html
+    examples = [h for h in hrefs('<p id="q-help"' + help_html) if h.startswith("/?q=")]
+    assert len(examples) >= 5
+    for href in examples:
+        assert result_total(text_of(client.get(href))) > 0, href
     assert 'href="#results"' in page and "跳到结果" in page
     # result links carry the query to the document page
     links = [h for h in hrefs(page) if h.startswith("/doc/")]

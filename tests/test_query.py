@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer.analysis import normalize
-from indexer.query import MAX_LEAVES, MAX_QUERY_CHARS, And, Leaf, Not, Or, display, parse
+from indexer.query import MAX_LEAVES, MAX_QUERY_CHARS, And, Leaf, Not, Or, display, docnum_forms, parse
 
 
 def root(q: str):
@@ -407,3 +407,16 @@ def test_fullwidth_syntax_searches_like_ascii(archive) -> None:
     assert hits(archive, "标题：整改") == hits(archive, "title:整改") != set()
     assert hits(archive, "巡察，整改") == hits(archive, "巡察 整改") == hits(archive, "巡察+整改") != set()
     assert hits(archive, "和平区") == {"关于巡视工作和平区整改落实情况的公告"}
+
+
+def test_document_number_forms_ignore_leading_zeros() -> None:
+    forms = docnum_forms("昌政征启公告2024年5号")
+    assert forms is not None and "昌政征启公告〔2024〕05号" in forms and "昌政征启公告2024年5号" in forms
+    assert "昌政征启公告〔2024〕5号" in docnum_forms("昌政征启公告〔2024〕005号")
+
+
+def test_a_letter_spaced_phrase_is_matched_collapsed() -> None:
+    leaf = parse('"巡 察 公 告"').root
+    assert isinstance(leaf, Leaf) and leaf.text == "巡察公告"
+    # ordinary spaced words inside a phrase keep their space
+    assert parse('"巡视整改 进展"').root.text == "巡视整改 进展"
