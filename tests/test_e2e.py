@@ -266,6 +266,34 @@ def test_phone_width(server: str, browser: Any) -> None:
         context.close()
 
 
+@pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
+def test_run_on_query_says_what_it_searched(server: str, browser: Any, width: int, height: int) -> None:
+    """A query typed with no spaces finds notices, says how it was loosened, marks hits
+    that lack a word, and links to the exact search, which finds nothing."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, watch = _open(browser, width, height)
+    try:
+        page.goto(server + "/?q=" + quote("蚌埠莲湖巡察整改"))
+        banner = page.locator(".relaxed")
+        assert banner.is_visible()
+        assert "蚌埠 莲湖 巡察 整改" in banner.inner_text()
+        assert page.locator(".hit").count() > 0
+        note = page.locator(".match-note.partial").first
+        assert note.is_visible() and "缺少" in note.inner_text() and "蚌埠" in note.inner_text()
+        offer = page.locator(".offers a.offer").first
+        assert "莲湖区" in offer.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SHOTS / f"relaxed-{width}.png"), full_page=False)
+        page.locator(".relaxed .exact-link").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url) == {"q": "蚌埠莲湖巡察整改", "exact": "1"}
+        assert page.locator(".hit").count() == 0 and page.locator(".relaxed").count() == 0
+        assert "精确检索" in page.locator(".chips").inner_text()
+        assert watch.problems(page) == []
+    finally:
+        context.close()
+
+
 def test_error_pages_in_browser(server: str, browser: Any) -> None:
     context, page, watch = _open(browser, 1280, 900)
     try:
