@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer import feeds
 from indexer.search import Archive, IndexMissing, SearchError, SearchRequest, check_date
+from indexer.whooshlib import IndexUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(IndexUnreadable, index_unreadable)
     app.register_error_handler(Exception, handle_unexpected)
     return app
 
@@ -646,6 +648,17 @@ def index_missing(exc: IndexMissing) -> tuple[str | Response, int]:
     """503 without the server's file paths (they go to the log)."""
     log.error("index unavailable: %s", exc)
     return render_error(503, INDEX_MISSING)
+
+
+INDEX_UNREADABLE = ("检索索引的文件已损坏或无法读取，为避免给出错误结果，暂停检索服务。"
+                    "管理员可运行 python -m indexer check 查看受损文件，"
+                    "并用 python -m indexer build 源文件目录 --rebuild 从原始文件重建索引。")
+
+
+def index_unreadable(exc: IndexUnreadable) -> tuple[str | Response, int]:
+    """503 for a damaged index: never results from damaged files, never a traceback."""
+    log.error("index unreadable: %s", exc)
+    return render_error(503, INDEX_UNREADABLE)
 
 
 def wants_json() -> bool:

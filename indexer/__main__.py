@@ -1,4 +1,4 @@
-"""Command line: `python -m indexer build|clean|search|stats|serve`.
+"""Command line: `python -m indexer build|clean|search|stats|serve|check`.
 
 Every sub-command is a thin layer over the package's functions, so the CLI, the web app
 and the tests exercise the same code. JSON output (`--json`) is a contract other tools
@@ -150,6 +150,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from indexer.check import main as check_main
+    from indexer.index import default_index_dir
+
+    return check_main(args.index or default_index_dir(), args.json)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from indexer.server import serve
 
@@ -222,6 +229,11 @@ def parser() -> argparse.ArgumentParser:
     add_index(st)
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_stats)
+
+    ck = sub.add_parser("check", help="read the whole index and report damaged files (exit 0 when sound)")
+    add_index(ck)
+    ck.add_argument("--json", action="store_true")
+    ck.set_defaults(func=cmd_check)
 
     sv = sub.add_parser("serve", help="serve the web UI with waitress")
     add_index(sv)

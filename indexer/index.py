@@ -185,6 +185,15 @@ def prepare(notice: Notice) -> Prepared:
     return Prepared(notice, terms, iterms, blob.encode("utf-8", "replace"), notice.content_hash, sig)
 
 
+def blob_terms(blob: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The grams and issuer grams of a document, from its verification text (`vtext`) as
+    prepare() writes it (title, body, issuer joined by \x01): `check` compares them with
+    the postings."""
+    ntitle, _, rest = blob.partition("\x01")
+    nbody, _, nissuer = rest.rpartition("\x01")
+    return index_terms(f"{ntitle}\n{nbody}"), index_terms(nissuer)
+
+
 def process_file(path: str) -> tuple[str, list[Prepared | PageError]]:
     """Read, clean and analyse every page of one file (runs in a worker process)."""
     from indexer.pipeline import process_page

@@ -15,8 +15,10 @@ Whoosh's public API for speed, each with the reason:
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+import zlib
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,6 +43,57 @@ SEP = "\x1f"  # separates the values of the per-document `rec` column
 # unpickle (~30 us), so larger blocks read common terms several times faster. Whoosh's
 # readers take any block length from the block header.
 POSTING_BLOCK = 1024
+
+
+SUMS_EXT = ".sums"  # per segment: {"files": {name: [size, crc32]}}, written before the TOC
+
+
+class IndexUnreadable(Exception):
+    """The index exists but a file of it cannot be read or does not match what was
+    written (truncated, changed bytes, missing). Readers raise this instead of answering
+    from damaged data; `python -m indexer check` names the files, `build --rebuild`
+    recovers from the sources."""
+
+    def __init__(self, message: str, file: str | None = None):
+        super().__init__(message)
+        self.file = file
+
+
+def crc32_file(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(size, crc32) of a file, read in chunks."""
+    crc = 0
+    size = 0
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+    return size, crc
+
+
+def segment_files(folder: str | os.PathLike[str], segment_id: str) -> list[str]:
+    """The names of a segment's data files in `folder` (its checksum file excluded)."""
+    prefix = segment_id + "."
+    return sorted(n for n in os.listdir(folder) if n.startswith(prefix) and not n.endswith(SUMS_EXT))
+
+
+def read_sums(folder: str | os.PathLike[str], segment_id: str) -> dict[str, tuple[int, int]] | None:
+    """The sizes and checksums recorded for a segment's files, None when it has none
+    (segments written before checksums existed)."""
+    path = Path(folder) / (segment_id + SUMS_EXT)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexUnreadable(f"cannot read {path.name}: {exc.strerror}", path.name) from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        return {str(k): (int(v[0]), int(v[1])) for k, v in data["files"].items()}
+    except Exception as exc:
+        raise IndexUnreadable(f"{path.name} is damaged ({type(exc).__name__})", path.name) from exc
 
 
 class DurableFileStorage(FileStorage):
@@ -175,6 +228,21 @@ class _BulkWriter(SegmentWriter):
         for name, counts in grams.items():
             if counts:
                 self.pool.add_counts(name, counts, docnum)
+
+    def _finalize_segment(self) -> Any:
+        segment = super()._finalize_segment()
+        self._write_sums(segment)
+        return segment
+
+    def _write_sums(self, segment: Any) -> None:
+        """Record each file's size and CRC-32 beside the segment (fsynced with it, before
+        the TOC): readers and `check` then tell a damaged file from a sound one."""
+        folder = self.storage.folder
+        sid = segment.segment_id()
+        files = {name: list(crc32_file(os.path.join(folder, name))) for name in segment_files(folder, sid)}
+        f = self.storage.create_file(sid + SUMS_EXT)
+        f.write(json.dumps({"files": files}, sort_keys=True).encode("utf-8"))
+        f.close()
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -335,6 +403,8 @@ class SegmentView:
     # whatever search derives from it. Shared by the views of the same segment in later
     # snapshots, so a commit that adds one segment does not reload the others.
     shared: dict[str, Any] = field(default_factory=lambda: {"lock": threading.Lock()})
+    # (size, crc32) recorded at commit for the text file; None for older segments
+    text_sum: tuple[int, int] | None = None
 
     @property
     def text_map(self) -> bytes | None:
@@ -343,8 +413,29 @@ class SegmentView:
             with self.shared["lock"]:
                 text = self.shared.get("text")
                 if text is None:
-                    text = self.shared["text"] = self.text_path.read_bytes()
+                    text = _verified_read(self.text_path, self.text_sum, self.text_offsets, self.text_lengths)
+                    self.shared["text"] = text
         return text
+
+
+def _verified_read(path: Path, expected: tuple[int, int] | None, offsets: Any = None, lengths: Any = None) -> bytes:
+    """A column file read whole, refused when it is shorter than its offsets say or its
+    size or checksum differ from those recorded at commit: a search must never answer
+    from a damaged text (a truncated text would silently lose hits)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IndexUnreadable(f"cannot read {path.name}: {exc.strerror}", path.name) from exc
+    if expected is not None:
+        if len(data) != expected[0]:
+            raise IndexUnreadable(f"{path.name} has {len(data)} bytes, {expected[0]} were written", path.name)
+        if zlib.crc32(data) != expected[1]:
+            raise IndexUnreadable(f"{path.name} does not match its checksum", path.name)
+    if offsets is not None and lengths is not None and len(offsets):
+        end = max(o + n for o, n in zip(offsets, lengths))
+        if end > len(data):
+            raise IndexUnreadable(f"{path.name} is truncated ({len(data)} of {end} bytes)", path.name)
+    return data
 
 
 class Snapshot:
@@ -362,6 +453,14 @@ class Snapshot:
         # Whoosh readers share file objects (seek + read): one thread at a time. The
         # segment texts are immutable bytes and need no lock once loaded.
         self._io = threading.RLock()
+        try:
+            self._open(previous)
+        except (IndexUnreadable, EmptyIndexError):
+            raise
+        except Exception as exc:
+            raise IndexUnreadable(f"the index in {self.path} cannot be read: {type(exc).__name__}: {exc}") from exc
+
+    def _open(self, previous: "Snapshot | None") -> None:
         self.ix = open_index(self.path)
         # The generation is read BEFORE the searcher opens the latest one: a commit landing
         # in between then makes the snapshot look stale (one extra reopen), never current
@@ -394,7 +493,24 @@ class Snapshot:
         if old is not None and old.doccount == doccount:
             # Same files: only the offset and the deletions can differ.
             return SegmentView(offset, doccount, deleted, old.text_path, old.text_offsets, old.text_lengths,
-                               old.records, segment_id, old.shared)
+                               old.records, segment_id, old.shared, old.text_sum)
+        sums = read_sums(self.path, segment_id) if segment_id else None
+        if sums is not None:
+            # A segment is verified once per process, when a snapshot first loads it (later
+            # snapshots take it over above): the text and record columns as they are read,
+            # the other files here. Whoosh keeps no checksums, and a changed byte in a
+            # posting list would otherwise give wrong results instead of an error.
+            for name, expected in sums.items():
+                if name.endswith((".vtext.col", ".rec.col")):
+                    if not (self.path / name).exists():
+                        raise IndexUnreadable(f"{name} is missing", name)
+                    continue
+                try:
+                    got = crc32_file(self.path / name)
+                except FileNotFoundError:
+                    raise IndexUnreadable(f"{name} is missing", name) from None
+                if got != expected:
+                    raise IndexUnreadable(f"{name} does not match the size and checksum written at commit", name)
         recs: list[list[str]] = []
         if sub.has_column("rec"):
             creader = sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False)
@@ -402,7 +518,7 @@ class Snapshot:
             if recfile.exists():
                 # One read of the column file, then slices (as for vtext below): reading it
                 # through the column reader costs a seek and a read a document.
-                data = recfile.read_bytes()
+                data = _verified_read(recfile, (sums or {}).get(recfile.name), creader._offsets, creader._lengths)
                 recs = [data[o : o + n].decode("utf-8").split(SEP) if n else []
                         for o, n in zip(creader._offsets, creader._lengths)]
             else:
@@ -418,7 +534,8 @@ class Snapshot:
             colfile = self.path / segobj.make_filename(".vtext.col")
             if colfile.exists() and colfile.stat().st_size > 0:
                 text_path = colfile
-        return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id)
+        text_sum = (sums or {}).get(text_path.name) if text_path is not None else None
+        return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id, text_sum=text_sum)
 
     # -- postings ---------------------------------------------------------------------
 
@@ -430,9 +547,15 @@ class Snapshot:
         w_parts: list[np.ndarray] = []
         for (sub, offset), seg in zip(self._leaves, self.segments):
             with self._io:
-                if (fieldname, btext) not in sub:
-                    continue
-                a, w = _posting_arrays(_raw_postings(sub, fieldname, btext), with_weights)
+                try:
+                    if (fieldname, btext) not in sub:
+                        continue
+                    a, w = _posting_arrays(_raw_postings(sub, fieldname, btext), with_weights)
+                except Exception as exc:
+                    raise IndexUnreadable(f"the postings of segment {seg.segment_id} cannot be read: "
+                                          f"{type(exc).__name__}: {exc}", seg.segment_id + ".pst") from exc
+            if len(a) and (a[0] < 0 or a[-1] >= seg.doccount or (len(a) > 1 and (a[1:] <= a[:-1]).any())):
+                raise IndexUnreadable(f"the postings of segment {seg.segment_id} are damaged", seg.segment_id + ".pst")
             if offset:
                 a += offset
             if seg.deleted:
@@ -490,7 +613,11 @@ class Snapshot:
 
     def stored(self, docnum: int) -> dict[str, Any]:
         with self._io:
-            return self.reader.stored_fields(docnum)
+            try:
+                return self.reader.stored_fields(docnum)
+            except Exception as exc:
+                raise IndexUnreadable(f"the stored fields of document {docnum} cannot be read: "
+                                      f"{type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         for seg in self.segments:
