@@ -224,10 +224,11 @@ def plan(parsed: ParsedQuery, occurs: Callable[[str], bool]) -> Plan | None:
         tree = relax(root)
         units, negatives = [], []
         query = _label(tree)
-    return Plan(tree, units, negatives, _dedupe(scoring), query, changed, aliases)
+    return Plan(tree, units, negatives, unique_leaves(scoring), query, changed, aliases)
 
 
-def _dedupe(leaves: list[Leaf]) -> list[Leaf]:
+def unique_leaves(leaves: list[Leaf]) -> list[Leaf]:
+    """Leaves in order, each (text, field) once: a literal is scored once however often it is named."""
     seen: set[tuple[str, str | None]] = set()
     out = []
     for leaf in leaves:

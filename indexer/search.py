@@ -391,7 +391,7 @@ class Archive:
                 outcome = relax.evaluate(plan, ev, allowed, mask) if plan is not None else None
                 if outcome is not None and plan is not None:
                     mask = outcome.mask
-                    leaves = _unique_leaves(leaves + plan.scoring)
+                    leaves = relax.unique_leaves(leaves + plan.scoring)
                     relaxed = _relaxed_dict(plan, outcome, parsed)
             boosts = [(ev.within(hitsets.Within("region", r.code)), relax.PLACE_BOOST) for r in places]
             boosts += [(ev.within(hitsets.Within("year", y)), relax.YEAR_BOOST) for y in years]
@@ -510,16 +510,6 @@ def _tree_key(node: Any) -> Any:
     if isinstance(node, hitsets.Within):
         return ("W", node.kind, node.value)
     return (type(node).__name__, tuple(_tree_key(c) for c in node.children))
-
-
-def _unique_leaves(leaves: list[Leaf]) -> list[Leaf]:
-    seen: set[tuple[str, str | None]] = set()
-    out: list[Leaf] = []
-    for leaf in leaves:
-        if (leaf.text, leaf.field) not in seen:
-            seen.add((leaf.text, leaf.field))
-            out.append(leaf)
-    return out
 
 
 def _bonus(ids: np.ndarray, outcome: relax.Outcome | None, boosts: list[tuple[np.ndarray, float]]) -> np.ndarray | None:
