@@ -107,7 +107,13 @@ _NOSPACE_RE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 
 # Whole lines of boilerplate (matched against a whitespace-normalised line).
 _BOILER_LINE_RES = [re.compile(p) for p in (
-    r"^(?:当前位置|您的位置|你的位置|现在位置|所在位置|您现在的位置|当前页面|位置)\s*[:：]",
+    r"^(?:当前位置|您的位置|你的位置|现在位置|所在位置|您现在的位置|您现在位置|您当前的位置|"
+    r"您当前位置|当前页面|位置)\s*[:：]",
+    # a breadcrumb without a label: 中国科普网 > 时政新闻 > (two or more short steps)
+    r"^(?:[^>»＞›。，；]{1,16}\s*(?:>{1,2}|»|＞|›)\s*){2,}(?:[^>»＞›。，；]{0,16})$",
+    # reading-time and account clutter printed above an article
+    r"^本(?:篇|文)(?:文章)?(?:共)?\d+字|读完(?:约|大约)?需?\d+分钟|阅读(?:本文)?(?:约|大约)?需要?\d+分钟|"
+    r"^登录\s*[/|｜]?\s*注册$|^(?:登录|注册)$",
     r"^首页\s*(?:>|»|＞|›|/|\|)",
     r"^[【\[(（]?\s*(?:责任编辑|编辑|校对|审核|责编|终审|初审|审校|核稿|签发|编审|值班编辑|"
     r"网络编辑|一审|二审|三审)\s*[:：︰]",
@@ -308,27 +314,37 @@ def clean_text(text: str) -> CleanedPage:
     lines = [x for x in lines if x]
     meta: dict[str, str] = {}
     kept: list[str] = []
+    chrome_after: set[int] = set()  # kept lines followed by site chrome (not a byline)
     for line in lines:
         if is_boilerplate_line(line):
             if _is_byline(line):
                 read_byline(line, meta)
+            elif kept:
+                chrome_after.add(len(kept) - 1)
             continue
         if _is_markup_residue(line):
             continue
         kept.append(line)
+    # A heading is followed by its text (or its byline); a short line followed by login
+    # links or navigation is the site's banner (开启全网商机 / 登录/注册), not the title.
+    head_is_banner = 0 in chrome_after
+    if head_is_banner and len(kept[0]) <= 20 and not is_substantial(kept[0]):
+        kept = kept[1:]
     before_tail = kept
     kept = _drop_pipe_tail(kept)
     kept = _drop_related_tail(kept)
     kept = keep_substance(before_tail, kept)
     kept = [_strip_cell_pipe(x) for x in kept]
     title = None
-    if kept and _looks_like_heading(kept[0]):
+    if kept and _looks_like_heading(kept[0]) and not head_is_banner:
         title = kept[0]
     return CleanedPage(title=title, paragraphs=kept, meta=meta)
 
 
 def _looks_like_heading(line: str) -> bool:
-    return 2 <= len(line) <= 60 and not _SENT_END_RE.search(line) and not line.endswith("，")
+    """Short, no sentence end, not a salutation (`各乡镇人民政府,县政府各部门:`)."""
+    return (2 <= len(line) <= 60 and not _SENT_END_RE.search(line)
+            and not re.search(r"[，,:：]$", line) and not re.search(r"[，,]", line[:-1]))
 
 
 def _drop_pipe_tail(lines: list[str]) -> list[str]:
@@ -358,7 +374,7 @@ def _strip_cell_pipe(line: str) -> str:
 
 
 # Lines of nothing but table pipes and empty images (`![]() |`, `||||`): markup residue.
-_MARKUP_RESIDUE_RE = re.compile(r"^(?:[|｜\s]|!\[[^\]]*\]\([^)]*\))+$")
+_MARKUP_RESIDUE_RE = re.compile(r"^(?:[|｜*\s]|!\[[^\]]*\]\([^)]*\))+$")
 
 
 def _is_markup_residue(line: str) -> bool:

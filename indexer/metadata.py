@@ -215,6 +215,11 @@ def _norm_line(line: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", line)).strip()
 
 
+def _ws_line(line: str) -> str:
+    """Whitespace collapsed, characters as printed."""
+    return " ".join(line.split())
+
+
 def _is_org_line(line: str) -> bool:
     s = line.replace(" ", "")
     return (
@@ -296,13 +301,16 @@ def _adoption_note(paragraphs: list[str]) -> str | None:
     return None
 
 
-def _heading_line(paragraphs: list[str]) -> str | None:
+def _heading_line(paragraphs: list[str], printed: bool = False) -> str | None:
+    """The first line when it reads as a heading (short, no sentence, not a salutation
+    such as `各乡镇人民政府,县政府各部门:`). `printed`: return it as the page prints it."""
     for p in paragraphs[:3]:
         s = _norm_line(p)
         if not s:
             continue
-        if 4 <= len(s) <= 60 and not re.search(r"[。；;！!？?]$", s) and "，" not in s[:-1]:
-            return s
+        if (4 <= len(s) <= 60 and not re.search(r"[。；;！!？?:]$", s) and "，" not in s[:-1]
+                and "," not in s[:-1]):
+            return _ws_line(p) if printed else s
         return None
     return None
 
@@ -525,8 +533,12 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
     hints = page.hints or {}
     paragraphs = [p for p in (cleaned.paragraphs or []) if isinstance(p, str)]
 
-    title = (hints.get("title") or "").strip() or (cleaned.title or "").strip() or _heading_line(paragraphs)
-    title = _norm_line(title) if title else None
+    shown = (hints.get("title") or "").strip() or (cleaned.title or "").strip() or _heading_line(
+        paragraphs, printed=True)
+    # What the page prints is stored and shown (full-width forms, its own script); the rules
+    # below read a normalised copy (NFKC), as the index does for matching.
+    shown = _ws_line(shown) if shown else None
+    title = _norm_line(shown) if shown else None
 
     sig_issuer, sig_date = _signature(paragraphs)
     url = page.url or meta.get("canonical")
@@ -595,8 +607,10 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         or _doc_number_in_head(paragraphs)
     )
 
-    if title and not hints.get("title"):
-        title = original_script(title, page.content)
+    if shown and not hints.get("title"):
+        title = original_script(shown, page.content)
+    elif shown:
+        title = shown
     if issuer:
         issuer = " ".join(original_script(part, page.content) for part in issuer.split(" "))
 
@@ -636,13 +650,23 @@ def original_script(value: str, content: str | None) -> str:
     if value in content:
         return value
     variants = _trad_variants()
-    if not any(ch in variants for ch in value):
+    if not any(ch in variants or ch in _WIDE or ch == " " for ch in value):
         return value
-    pattern = "".join(
-        "[" + re.escape(ch + variants[ch]) + "]" if ch in variants else re.escape(ch) for ch in value
-    )
-    m = re.search(pattern, content)
-    return m.group(0) if m else value
+    parts = []
+    for ch in value:
+        if ch == " ":
+            parts.append(r"[\s\u3000\u00a0]+")
+        elif ch in variants or ch in _WIDE:
+            parts.append("[" + re.escape(ch + variants.get(ch, "") + _WIDE.get(ch, "")) + "]")
+        else:
+            parts.append(re.escape(ch))
+    m = re.search("".join(parts), content)
+    return " ".join(m.group(0).split()) if m else value
+
+
+# ASCII character -> its full-width form (NFKC maps （ to (, ｜ to |): a value read from a
+# normalised copy is found in the page in either form.
+_WIDE = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
 
 
 def _head_lines(paragraphs: list[str], n: int = 8) -> list[str]:

@@ -449,3 +449,39 @@ def test_hidden_block_that_is_not_the_main_text_still_dropped():
     html = page(f'<div style="display:none"><p>{side}</p></div><div class="TRS_Editor">{body}</div>')
     c = clean_html(html)
     assert "隐藏" not in c.body and P3 in c.body
+
+
+# --------------------------------------------------------------------------- titles as printed
+
+
+@pytest.mark.parametrize("head", [
+    "某某科普网 > 时政新闻 >",          # a breadcrumb without a label
+    "您现在位置: 首页 >> 巡察工作 >>",
+    "本篇文章612字,读完约2分钟",         # reading-time clutter
+])
+def test_clutter_line_is_neither_title_nor_body(head: str):
+    c = clean_text(head + "\n" + ONE_PARA + "\n")
+    assert c.title is None
+    assert c.paragraphs == [ONE_PARA]
+
+
+def test_salutation_is_no_title():
+    c = clean_text("各乡镇人民政府,县政府各部门,县属各单位:\n" + ONE_PARA + "\n")
+    assert c.title is None
+
+
+def test_site_banner_above_login_links_is_no_title():
+    c = clean_text("汇聚全网商机\n登录/注册\n****\n" + ONE_PARA + "\n")
+    assert c.title is None
+    assert c.paragraphs == [ONE_PARA]
+
+
+def test_title_keeps_full_width_forms_of_the_page():
+    from indexer.pipeline import process_page
+
+    title = "融媒视界｜浙江遂昌：茶叶推介行（中亚站）启程"
+    html = page(f'<h1>{title}</h1><div class="TRS_Editor"><p>{P1}</p><p>{P2}</p></div>',
+                head=f"<title>{title}_某某网</title>")
+    n = process_page(RawPage(source="t.html", content=html, is_html=True))
+    assert n.title == title
+    assert n.body.startswith(title)

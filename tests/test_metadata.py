@@ -365,3 +365,11 @@ def test_relative_organ_takes_the_region_of_the_local_site():
     # only a province or prefecture counts: 东方 is a word before it is 东方市
     out = _meta(["正文。"], title="关于开展巡察工作的通知", meta={"source": "东区办事处", "site_name": "东方网"})
     assert out["region_code"] is None
+
+
+def test_title_and_issuer_as_printed():
+    """Normalisation (NFKC) is for matching only: the stored values keep full-width forms."""
+    out = _meta(["正文。"], title="陕西茶叶推介行（中亚站）｜第一站：阿拉木图")
+    assert out["title"] == "陕西茶叶推介行（中亚站）｜第一站：阿拉木图"
+    assert _meta(["关于开展巡察工作的通知（第二批）", "正文。"])["title"] == "关于开展巡察工作的通知（第二批）"
+    assert M.original_script("某市(区)委办公室", "<p>某市（区）委办公室</p>") == "某市（区）委办公室"
