@@ -262,3 +262,16 @@ def test_phrase_queries_stay_exact(corpus_index: Path) -> None:
     for system in report["systems"]:
         assert system["failures"] == [], system["name"]
         assert system["success@10"] == 1.0
+
+
+def test_natural_queries_meet_the_issue_targets(corpus_index: Path) -> None:
+    """Issue 11's targets on the judged set, with the baseline measured in the same run:
+    success@10 >= 0.85, zero results on at most 10% of answerable queries, nDCG@10 above
+    Whoosh + jieba by 0.15 or more, and no full match shown for a query with no answer."""
+    report = se.evaluate(se.load_queries(NATURAL), index_dir=corpus_index, with_baseline=True)
+    by_name = {s["name"]: s for s in report["systems"]}
+    ours, base = by_name["archive"], by_name["baseline (jieba+whoosh)"]
+    assert ours["success@10"] >= 0.85, ours
+    assert ours["zero_result_rate"] <= 0.10, ours
+    assert ours["ndcg@10"] >= base["ndcg@10"] + 0.15, (ours["ndcg@10"], base["ndcg@10"])
+    assert ours["none_queries"] >= 3 and ours["none_with_full_match"] == 0
