@@ -11,6 +11,7 @@ Invariants (each has a test in tests/test_index.py):
 
 from __future__ import annotations
 
+import errno
 import fcntl
 from collections import deque
 from itertools import islice
@@ -371,97 +372,133 @@ def build(
         workers = max(1, min(4, os.cpu_count() or 1))
 
     with BuildLock(index_dir, timeout=wait):
-        ix = open_or_create(index_dir, rebuild=rebuild)
-        by_id, by_file, file_sig = existing_state(index_dir)
-        todo: list[str] = []
-        for f in files:
-            try:
-                sig = file_signature(f)
-            except OSError as exc:
-                report.failed.append((f, f"cannot read: {exc.strerror}"))
-                continue
-            if file_sig.get(f) == sig:
-                report.files_skipped += 1
-                report.unchanged += len(by_file.get(f, ()))
-            else:
-                todo.append(f)
-        report.files_seen = len(files)
-
-        writer_box: list[Any] = [None]
-        pending = 0
-        commits = 0
-
-        def w() -> Any:
-            if writer_box[0] is None:
-                writer_box[0] = whooshlib.writer(ix)
-            return writer_box[0]
-
-        def flush() -> None:
-            nonlocal pending, commits
-            if writer_box[0] is not None:
-                whooshlib.commit(writer_box[0])
-                writer_box[0] = None
-                commits += 1
-                if on_commit:
-                    on_commit(commits)
-            pending = 0
-
-        seen_this_run: dict[str, str] = {}
-        bar = Progress(len(todo), progress)
         try:
-            for path, items in _results(todo, workers):
-                sig = file_signature(path) if os.path.exists(path) else ""
-                ids_here: set[str] = set()
-                good = [i for i in items if isinstance(i, Prepared)]
-                for item in items:
-                    if isinstance(item, PageError):
-                        report.failed.append((item.source, item.reason))
-                for k, prep in enumerate(good):
-                    n = prep.notice
-                    if n.id in seen_this_run and seen_this_run[n.id] != n.source:
-                        report.duplicates += 1
-                        continue
-                    seen_this_run[n.id] = n.source
-                    ids_here.add(n.id)
-                    # The file's signature goes on its last notice only: a file counts
-                    # as done once that notice is committed (batches commit in order).
-                    filesig = sig if k == len(good) - 1 else ""
-                    old = by_id.get(n.id)
-                    if old is not None:
-                        w().delete_by_term("id", n.id)
-                        if old[0] == prep.content_hash:
-                            report.unchanged += 1
-                        else:
-                            report.updated += 1
-                    else:
-                        report.added += 1
-                    w().add_document(**{k2: v for k2, v in document_fields(prep, path, filesig).items() if v is not None})
-                    by_id[n.id] = (prep.content_hash, path)
-                    pending += 1
-                    if pending >= batch_size:
-                        flush()
-                # Notices that this file held before but no longer does.
-                for stale in by_file.get(path, set()) - ids_here:
-                    if by_id.get(stale, ("", ""))[1] == path:
-                        w().delete_by_term("id", stale)
-                        by_id.pop(stale, None)
-                        report.deleted += 1
-                        pending += 1
-                bar.step()
-            if prune:
-                for f, ids in by_file.items():
-                    if not os.path.exists(f):
-                        for doc_id in ids:
-                            if by_id.get(doc_id, ("", ""))[1] == f:
-                                w().delete_by_term("id", doc_id)
-                                report.deleted += 1
-                                pending += 1
-            flush()
-        except BaseException:
-            if writer_box[0] is not None:
-                writer_box[0].cancel()
-            raise
+            return _build_locked(index_dir, files, report, t0, prune=prune, rebuild=rebuild,
+                                 batch_size=batch_size, workers=workers, progress=progress, on_commit=on_commit)
+        except OSError as exc:
+            if not durable.is_disk_error(exc):
+                raise
+            raise BuildError(_disk_error_message(index_dir, exc)) from exc
+
+
+def _disk_error_message(index_dir: Path, exc: OSError) -> str:
+    """Clean up after a write the disk refused and say what the index still holds."""
+    removed = whooshlib.remove_uncommitted(index_dir)
+    held = ""
+    try:
+        snap = whooshlib.Snapshot(index_dir)
+        try:
+            held = f" ({snap.doc_count} notices, searchable)"
         finally:
-            bar.close()
+            snap.close()
+    except Exception:
+        pass
+    what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "the disk refused a write"
+    return (
+        f"{what} ({exc.strerror}) while writing {index_dir}: the build stopped. The index keeps its last "
+        f"committed state{held}; {len(removed)} partial file(s) of this build were removed. "
+        "Free some space and run the same build again: it continues where it stopped."
+    )
+
+
+def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: float, *, prune: bool,
+                  rebuild: bool, batch_size: int, workers: int, progress: bool | None,
+                  on_commit: Callable[[int], None] | None) -> BuildReport:
+    ix = open_or_create(index_dir, rebuild=rebuild)
+    by_id, by_file, file_sig = existing_state(index_dir)
+    todo: list[str] = []
+    for f in files:
+        try:
+            sig = file_signature(f)
+        except OSError as exc:
+            report.failed.append((f, f"cannot read: {exc.strerror}"))
+            continue
+        if file_sig.get(f) == sig:
+            report.files_skipped += 1
+            report.unchanged += len(by_file.get(f, ()))
+        else:
+            todo.append(f)
+    report.files_seen = len(files)
+
+    writer_box: list[Any] = [None]
+    pending = 0
+    commits = 0
+
+    def w() -> Any:
+        if writer_box[0] is None:
+            writer_box[0] = whooshlib.writer(ix)
+        return writer_box[0]
+
+    def flush() -> None:
+        nonlocal pending, commits
+        if writer_box[0] is not None:
+            whooshlib.commit(writer_box[0])
+            writer_box[0] = None
+            commits += 1
+            if on_commit:
+                on_commit(commits)
+        pending = 0
+
+    seen_this_run: dict[str, str] = {}
+    bar = Progress(len(todo), progress)
+    try:
+        for path, items in _results(todo, workers):
+            sig = file_signature(path) if os.path.exists(path) else ""
+            ids_here: set[str] = set()
+            good = [i for i in items if isinstance(i, Prepared)]
+            for item in items:
+                if isinstance(item, PageError):
+                    report.failed.append((item.source, item.reason))
+            for k, prep in enumerate(good):
+                n = prep.notice
+                if n.id in seen_this_run and seen_this_run[n.id] != n.source:
+                    report.duplicates += 1
+                    continue
+                seen_this_run[n.id] = n.source
+                ids_here.add(n.id)
+                # The file's signature goes on its last notice only: a file counts
+                # as done once that notice is committed (batches commit in order).
+                filesig = sig if k == len(good) - 1 else ""
+                old = by_id.get(n.id)
+                if old is not None:
+                    w().delete_by_term("id", n.id)
+                    if old[0] == prep.content_hash:
+                        report.unchanged += 1
+                    else:
+                        report.updated += 1
+                else:
+                    report.added += 1
+                w().add_document(**{k2: v for k2, v in document_fields(prep, path, filesig).items() if v is not None})
+                by_id[n.id] = (prep.content_hash, path)
+                pending += 1
+                if pending >= batch_size:
+                    flush()
+            # Notices that this file held before but no longer does.
+            for stale in by_file.get(path, set()) - ids_here:
+                if by_id.get(stale, ("", ""))[1] == path:
+                    w().delete_by_term("id", stale)
+                    by_id.pop(stale, None)
+                    report.deleted += 1
+                    pending += 1
+            bar.step()
+        if prune:
+            for f, ids in by_file.items():
+                if not os.path.exists(f):
+                    for doc_id in ids:
+                        if by_id.get(doc_id, ("", ""))[1] == f:
+                            w().delete_by_term("id", doc_id)
+                            report.deleted += 1
+                            pending += 1
+        flush()
+    except BaseException:
+        if writer_box[0] is not None:
+            try:
+                writer_box[0].cancel()
+            except Exception:  # a commit that failed has closed the writer already
+                pass
+            writer_box[0] = None
+        raise
+    finally:
+        bar.close()
     report.seconds = time.monotonic() - t0
     return report

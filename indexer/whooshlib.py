@@ -141,6 +141,50 @@ class DurableFileStorage(FileStorage):
         self.sync_dir()
 
 
+def remove_uncommitted(path: str | os.PathLike[str]) -> list[str]:
+    """Delete what a failed build left behind: segment files the latest table of contents
+    does not name, temporary TOCs and version files, Whoosh's scratch folder. Only a build
+    (holding the lock) calls this; committed files are never touched. Returns the names."""
+    import shutil
+
+    from whoosh.index import TOC
+
+    folder = Path(path)
+    if not folder.is_dir():
+        return []
+    st = storage(folder)
+    gen = TOC._latest_generation(st, INDEX_NAME)
+    keep: set[str] = set()
+    if gen >= 0:
+        try:
+            keep = {seg.segment_id() for seg in TOC.read(st, INDEX_NAME, gen).segments}
+        except Exception:
+            return []  # cannot tell what is committed: touch nothing
+    segpat = TOC._segment_pattern(INDEX_NAME)
+    removed: list[str] = []
+    for name in sorted(os.listdir(folder)):
+        target = folder / name
+        m = segpat.match(name)
+        try:
+            if name == f"{INDEX_NAME}.tmp" and target.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+            elif (name.startswith(f"_{INDEX_NAME}_") and ".toc." in name) or \
+                    (name.startswith(".ARCHIVE_VERSION.") and name.endswith(".tmp")) or \
+                    (m is not None and not name.startswith("_") and m.group(1) not in keep):
+                target.unlink()
+            else:
+                continue
+        except OSError:
+            continue
+        removed.append(name)
+    if removed:
+        try:
+            durable.fsync_dir(folder)
+        except OSError:
+            pass
+    return removed
+
+
 def storage(path: str | os.PathLike[str]) -> DurableFileStorage:
     return DurableFileStorage(str(path))
 

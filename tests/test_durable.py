@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,142 @@ def test_atomic_write_and_failed_fsync(tmp_path: Path, monkeypatch: pytest.Monke
         durable.atomic_write(target, b"newer")
     assert target.read_bytes() == b"new"  # the old content, and no temporary file left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+# -- a full disk -----------------------------------------------------------------------
+
+WRITE_LAYER = '''
+import builtins, errno, os
+
+class _Full:
+    """A disk with `budget` bytes free under `root`: writes past it fail with ENOSPC."""
+    def __init__(self, root, budget):
+        self.root, self.budget, self.written = os.path.realpath(root), budget, 0
+        self.real_open = builtins.open
+    def open(self, file, mode="r", *args, **kwargs):
+        f = self.real_open(file, mode, *args, **kwargs)
+        if isinstance(file, (str, bytes, os.PathLike)) and any(c in mode for c in "wax+") and \\
+                os.path.realpath(os.fsdecode(file)).startswith(self.root + os.sep):
+            return _Writer(f, self)
+        return f
+
+class _Writer:
+    def __init__(self, f, disk):
+        self._f, self._disk = f, disk
+    def write(self, data):
+        disk = self._disk
+        if disk.budget is not None and disk.written + len(data) > disk.budget:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        disk.written += len(data)
+        return self._f.write(data)
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        self._f.close()
+'''
+
+
+def full_disk(root: Path, budget: int | None):  # type: ignore[no-untyped-def]
+    ns: dict[str, object] = {}
+    exec(WRITE_LAYER, ns)
+    return ns["_Full"](str(root), budget)  # type: ignore[operator]
+
+
+def index_state(ix: Path) -> tuple[list[str], int]:
+    from indexer.search import Archive, SearchRequest
+
+    snap = Snapshot(ix)
+    try:
+        ids = sorted(snap.stored(d)["id"] for d in snap.live_docs())
+    finally:
+        snap.close()
+    archive = Archive(ix)
+    try:
+        total = archive.search(SearchRequest(q="巡察", per_page=5)).total
+    finally:
+        archive.close()
+    return ids, total
+
+
+def test_a_full_disk_stops_the_build_and_keeps_the_last_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from indexer.check import check
+    from indexer.index import BuildError
+
+    src = tmp_path / "src"
+    corpus(src, 10)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False)
+    corpus(src, 15, start=10)
+    # how much an unhindered second build writes
+    probe = tmp_path / "probe"
+    shutil.copytree(ix, probe)
+    disk = full_disk(probe, None)
+    monkeypatch.setattr(builtins, "open", disk.open)
+    build([src], probe, workers=1, progress=False, batch_size=4)
+    monkeypatch.undo()
+    total = disk.written
+    assert total > 10_000
+    before_ids, before_total = index_state(ix)
+    assert len(before_ids) == 10 and before_total == 10
+    failures = 0
+    for k, frac in enumerate((0.0, 0.02, 0.2, 0.45, 0.7, 0.9, 0.995)):
+        work = tmp_path / f"ix{k}"
+        shutil.copytree(ix, work)
+        disk = full_disk(work, int(total * frac))
+        names_before = set(os.listdir(work))
+        monkeypatch.setattr(builtins, "open", disk.open)
+        try:
+            build([src], work, workers=1, progress=False, batch_size=4)
+        except BuildError as exc:
+            failures += 1
+            msg = str(exc)
+            assert "disk is full" in msg and "run the same build again" in msg, msg
+        finally:
+            monkeypatch.undo()
+        # the last committed state is intact and searchable; no partial file is left
+        ids, hits = index_state(work)
+        assert set(before_ids) <= set(ids) and len(ids) == len(set(ids)) and hits == len(ids)
+        report = check(work)
+        assert report.ok, report.problems
+        assert not [n for n in report.notes if "of no committed generation" in n], report.notes
+        leftovers = set(os.listdir(work)) - names_before
+        assert all(re.match(r"(MAIN_[0-9a-z]+\.|_MAIN_\d+\.toc$)", n) for n in leftovers), leftovers
+        assert not (work / "MAIN.tmp").exists()
+        # space freed: a rerun completes, no duplicates
+        if k % 3 == 1:
+            build([src], work, workers=1, progress=False, batch_size=4)
+            ids, hits = index_state(work)
+            assert len(ids) == 25 == len(set(ids)) == hits
+            assert check(work).ok
+    assert failures >= 6
+
+
+def test_a_full_disk_exits_with_code_2_and_a_clear_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    src = tmp_path / "src"
+    corpus(src, 6)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False)
+    corpus(src, 6, start=6)
+    script = WRITE_LAYER + f'''
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+builtins.open = _Full({str(ix)!r}, 3000).open
+from indexer.__main__ import main
+sys.exit(main(["build", {str(src)!r}, "--index", {str(ix)!r}, "--workers", "1"]))
+'''
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "error: the disk is full" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    ids, _ = index_state(ix)
+    assert len(ids) == 6
+    ok = subprocess.run([sys.executable, "-m", "indexer", "build", str(src), "--index", str(ix)],
+                        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    assert len(index_state(ix)[0]) == 12
