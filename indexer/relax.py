@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer import regions, segment
+from indexer.analysis import normalize
 from indexer.hitsets import Evaluator, Within
 from indexer.query import And, Leaf, Node, Not, Or, ParsedQuery
 
@@ -150,6 +151,8 @@ def split_literal(leaf: Leaf, occurs: Callable[[str], bool]) -> list[Word] | Non
         year = segment.year_of(tok)
         region = None if year else segment.place_of(tok)
         alts = [year] if year else segment.alternatives(tok)
+        if region is not None:  # an old or short name also finds the current names
+            alts = segment.minimal(alts + [normalize(region.short), normalize(region.name)])
         words.append(Word(tok, alts, leaf.field, region, year))
     if len(words) == 1 and words[0].alts == [leaf.text] and words[0].region is None and words[0].year is None:
         return None

@@ -55,7 +55,13 @@ def alternatives(word: str) -> list[str]:
     group = alias_groups().get(word)
     if not group:
         return [word]
-    alts = [word] + [g for g in group if g != word]
+    return minimal([word] + [g for g in group if g != word])
+
+
+def minimal(alts: list[str]) -> list[str]:
+    """Alternatives in order, once each, without any that contains another (searching for
+    the shorter one already finds it)."""
+    alts = list(dict.fromkeys(alts))
     return [a for a in alts if not any(o != a and o in a for o in alts)]
 
 

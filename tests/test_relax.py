@@ -73,6 +73,9 @@ def test_split_literal_words_places_years() -> None:
     assert words[0].year == "2022" and words[0].alts == ["2022"]
     lianhu = next(w for w in words if w.text == "莲湖")
     assert lianhu.region is not None and lianhu.region.code == "610104"
+    # an old name of a division also finds its current name
+    old = relax.split_literal(parse("襄樊巡察整改").root, lambda _t: False)
+    assert old is not None and old[0].alts == ["襄樊", "襄阳"] and old[0].region.code == "420600"
     # a single plain word has nothing to loosen
     assert relax.split_literal(parse("巡察").root, lambda _t: False) is None
 
