@@ -125,8 +125,11 @@ _BOILER_LINE_RES = [re.compile(p) for p in (
     r"^[【\[]?\s*(?:打印|打印本页|打印此页|打印文章|关闭|关闭窗口|关闭本页|返回顶部|"
     r"收藏|纠错|我要纠错|大|中|小|默认|超大)\s*[】\]]?\s*$",
     r"【\s*字体\s*[:：]|字号\s*[:：]|^字体\s*[:：]|【\s*打印|【\s*关闭",
-    r"ICP备|ICP证|版权所有|主办单位|承办单位|网站标识码|联系我们|公网安备|"
-    r"Copyright|All Rights Reserved|技术支持\s*[:：]|网站地图",
+    # Footer furniture. Words that prose also uses (请主办单位于5月15日前完成整改) count
+    # only as a label (主办单位：) or at the start of a line, never inside a sentence.
+    r"ICP备|ICP证|网站标识码|公网安备|Copyright|All Rights Reserved|©|技术支持\s*[:：]|"
+    r"(?:主办单位|承办单位|主办|承办|版权所有)\s*[:：]|版权所有\s*[©(（]|"
+    r"^(?:联系我们|网站地图|版权所有)",
     r"^(?:浏览次数|阅读次数|点击数|访问量|点击量|浏览量)\s*[:：]",
     r"^Play Video$|^\d{1,2}:\d{2}(?::\d{2})?$|^/\s*\d{1,2}:\d{2}$",
     r"^(?:点击进入|点击查看|点击阅读|关注公众号|扫码关注|长按识别|欢迎关注|返回首页|返回列表|"

@@ -485,3 +485,20 @@ def test_title_keeps_full_width_forms_of_the_page():
     n = process_page(RawPage(source="t.html", content=html, is_html=True))
     assert n.title == title
     assert n.body.startswith(title)
+
+
+def test_prose_naming_a_footer_word_is_kept_and_the_footer_still_goes() -> None:
+    """`主办单位` is footer furniture as a label (主办单位：…) but ordinary prose in a notice
+    (请主办单位于5月15日前完成整改): the sentence must survive, the footer line must not."""
+    from indexer.clean import clean_html
+
+    html = (
+        "<html><head><title>关于政府网站抽查情况的通报</title></head><body>"
+        "<div id='zoom'><p>根据国务院办公厅的要求，市政府办公厅对全市各级政府网站进行了抽查。现将抽查情况通报如下：</p>"
+        "<p>（一）抓紧整改。对本次抽查不合格的6个网站，请主办单位于5月15日前完成整改，并将整改报告报市政府办公厅。</p>"
+        "<p>（二）对整改不到位的，予以通报。</p></div>"
+        "<div>主办单位：某某市人民政府办公室 承办单位：某某市大数据中心</div></body></html>"
+    )
+    body = "\n".join(clean_html(html).paragraphs)
+    assert "请主办单位于5月15日前完成整改" in body
+    assert "承办单位：" not in body
