@@ -43,7 +43,7 @@ CHANGE_PROBE = "补充整改台账"  # a literal of CHANGE_SENTENCE, searched fo
 # Source paragraphs that are page chrome themselves (bylines, editor lines, prev/next links,
 # print/close buttons, breadcrumbs, table rows flattened with pipes): a cleaner is right to
 # drop them, so they would blur the truth.
-_CHROME = re.compile(r"^首页|\s>>?\s|位置[:：]|-->|\||来源[:：]|发布时间|发布日期[:：]|责任编辑|浏览次数|点击数|上一篇|下一篇|打印本页|关闭窗口|ICP备|分享到|字体[:：]|当前位置")
+_CHROME = re.compile(r"^首页|\s>>?\s|位置[:：]|-->|\||来源[:：]|发布时间|发布日期[:：]|责任编辑|浏览次数|点击数|上一篇|下一篇|打印本页|关闭窗口|ICP备|网站标识码|分享到|字体[:：]|当前位置")
 _TAG = re.compile(r"<[^>]+>")
 _P = re.compile(r"<p[^>]*>(.*?)</p>", re.S | re.I)
 
@@ -311,7 +311,14 @@ def change_files(out: str | os.PathLike[str], fraction: float, seed: int = 1, ro
     for path in chosen:
         text = path.read_text(encoding="utf-8")
         marker = '<p style="text-indent: 2em;">　　'
+        # the first paragraph of the notice's text, not a chrome line set in the same style
+        # (网站标识码…): a cleaner is right to drop those, and the probe would go with it
         pos = text.find(marker)
+        while pos != -1:
+            end = text.find("</p>", pos)
+            if not _CHROME.search(_TAG.sub("", text[pos + len(marker) : end])):
+                break
+            pos = text.find(marker, pos + len(marker))
         if pos == -1:
             continue
         pos += len(marker)
