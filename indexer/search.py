@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from indexer import facets, hitsets, ranking, regions, relax, whooshlib
+from indexer.analysis import matching_text
 from indexer.highlight import highlight, snippet
 from indexer.index import REC_DATE, REC_REGION, REC_TYPE, default_index_dir
 from indexer.query import And, Leaf, Not, ParsedQuery, parse
@@ -462,7 +463,7 @@ class Archive:
         f = dict(snap.stored(docnum))
         doc = {k: f.get(k) for k in ("id", "title", "date", "issuer", "province", "city", "district",
                                      "region_code", "doc_type", "doc_number", "url", "source", "body")}
-        needles = [leaf.text for leaf in parse(q).positive_leaves() if leaf.field != "issuer"] if q else []
+        needles = _needles(q, (doc["title"] or "") + "\n" + (doc["body"] or "")) if q else []
         doc["paragraphs_html"] = [highlight(p, needles) for p in (doc["body"] or "").split("\n") if p.strip()]
         doc["title_html"] = highlight(doc["title"] or "", needles)
         return doc
@@ -510,6 +511,18 @@ def _tree_key(node: Any) -> Any:
     if isinstance(node, hitsets.Within):
         return ("W", node.kind, node.value)
     return (type(node).__name__, tuple(_tree_key(c) for c in node.children))
+
+
+def _needles(q: str, text: str) -> list[str]:
+    """What to mark on a document page: the query's literals, or, when the notice holds
+    none of them as typed (it was found by a loosened query), the words they split into."""
+    parsed = parse(q)
+    exact = [leaf.text for leaf in parsed.positive_leaves() if leaf.field != "issuer"]
+    matching = matching_text(text)
+    if any(n in matching for n in exact):
+        return exact
+    plan = relax.plan(parsed, lambda _t: False)
+    return exact + [leaf.text for leaf in plan.scoring if leaf.field != "issuer"] if plan else exact
 
 
 def _bonus(ids: np.ndarray, outcome: relax.Outcome | None, boosts: list[tuple[np.ndarray, float]]) -> np.ndarray | None:

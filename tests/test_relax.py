@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,14 @@ def test_api_contract_keys(archive: Archive) -> None:
     assert {"total", "hits", "facets", "relaxed"} <= set(d)
     assert {"match", "missing", "score", "snippet"} <= set(d["hits"][0])
     assert search(archive, "巡察整改").as_dict()["relaxed"] is None
+
+
+def test_document_page_marks_the_words_a_loosened_query_found(archive: Archive) -> None:
+    hit = search(archive, "高陵区巡视整改进展情况").hits[0]
+    doc = archive.get(hit.id, q="高陵区巡视整改进展情况")
+    marked = "".join(doc["paragraphs_html"]) + doc["title_html"]
+    marks = re.findall(r"<mark>(.*?)</mark>", marked)
+    assert any("高陵" in m for m in marks) and any("整改" in m for m in marks)
+    # a query the notice holds as typed marks only that
+    doc = archive.get(hit.id, q="巡视")
+    assert "<mark>整改</mark>" not in "".join(doc["paragraphs_html"])
