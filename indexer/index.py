@@ -178,6 +178,12 @@ def prepare(notice: Notice) -> Prepared:
     # verification blob hold 巡察公告; the stored title and body stay as the page says.
     ntitle = matching_text(notice.title or "")
     nbody = matching_text(notice.body or "")
+    # The document number is part of what the page says even when the cleaner found it in
+    # a table of properties outside the text: a reader who sees 川办发〔2018〕58号 on the
+    # notice must find it by it. It is matched as one more line of the body.
+    ndoc = matching_text(notice.doc_number or "")
+    if ndoc and ndoc not in nbody:
+        nbody = f"{nbody}\n{ndoc}"
     nissuer = normalize(notice.issuer or "")
     blob = f"{ntitle}\x01{nbody}\x01{nissuer}"
     terms = index_terms(f"{ntitle}\n{nbody}")

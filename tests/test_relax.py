@@ -184,3 +184,26 @@ def test_document_page_marks_the_words_a_loosened_query_found(archive: Archive) 
     # a query the notice holds as typed marks only that
     doc = archive.get(hit.id, q="巡视")
     assert "<mark>整改</mark>" not in "".join(doc["paragraphs_html"])
+
+
+def test_a_document_number_outside_the_text_is_found(tmp_path: Path) -> None:
+    """The metadata's document number is matched like a line of the body: a notice whose
+    文号 sits in a table of properties the cleaner leaves out of the text is found by it,
+    in any written form, in exact mode."""
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<html><head><title>关于进一步做好整改落实工作的通知</title></head><body>"
+        "<div class='info'><table><tr><th>发文机关：</th><td>四川省人民政府办公厅</td></tr>"
+        "<tr><th>文号：</th><td>川办发〔2018〕58号</td></tr></table></div>"
+        "<div id='zoom'><h1>关于进一步做好整改落实工作的通知</h1>"
+        "<p>各市（州）人民政府，省政府各部门：为进一步做好整改落实工作，现就有关事项通知如下。</p>"
+        "<p>一、提高认识，压实整改责任。各地各部门要把整改落实作为重要政治任务，逐项对账销号。</p>"
+        "<p>四川省人民政府办公厅</p><p>2018年6月1日</p></div></body></html>", encoding="utf-8")
+    ix = tmp_path / "ix"
+    report = build([str(page)], ix, workers=1, progress=False)
+    assert report.added == 1
+    archive = Archive(ix)
+    doc = archive.get(archive.search(SearchRequest(q="整改落实")).hits[0].id)
+    assert doc["doc_number"] == "川办发〔2018〕58号" and "58号" not in doc["body"]
+    for q in ["川办发〔2018〕58号", "川办发（2018）58号", "文号:川办发2018年58号", "办发〔2018〕58"]:
+        assert search(archive, q, exact=True).total == 1, q

@@ -45,6 +45,7 @@ def brute(docs: list[dict], literal: str) -> set[str]:
         d["id"]
         for d in docs
         if pat.search(matching_text(d.get("title") or "")) or pat.search(matching_text(d.get("body") or ""))
+        or pat.search(matching_text(d.get("doc_number") or ""))  # matched as a line of the body
     }
 
 
