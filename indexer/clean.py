@@ -134,6 +134,9 @@ _BOILER_LINE_RES = [re.compile(p) for p in (
     r"^Play Video$|^\d{1,2}:\d{2}(?::\d{2})?$|^/\s*\d{1,2}:\d{2}$",
     r"^(?:点击进入|点击查看|点击阅读|关注公众号|扫码关注|长按识别|欢迎关注|返回首页|返回列表|"
     r"【?我要打印】?|【?关闭窗口】?|图集|视频|播放|暂停)",
+    # page tools and reprint notes a scraper keeps as lines: 朗读 (text-to-speech),
+    # 视力保护色 (colour switch), 友情链接:, 转载请注明(地址):
+    r"^(?:朗读|视力保护色\s*[:：]?.{0,20}|友情链接\s*[:：]?|【?\s*打\s*印\s*】?)$|^转载请注明",
 )]
 
 # All line rules in one pattern: one search per line instead of one per rule (hot path).
@@ -316,6 +319,7 @@ def clean_text(text: str) -> CleanedPage:
     lines = [normalize_ws(x) for x in text.splitlines()]
     lines = [x for x in lines if x]
     meta: dict[str, str] = {}
+    lines = _drop_properties_block(lines, meta)
     kept: list[str] = []
     chrome_after: set[int] = set()  # kept lines followed by site chrome (not a byline)
     for line in lines:
@@ -342,6 +346,82 @@ def clean_text(text: str) -> CleanedPage:
     if kept and _looks_like_heading(kept[0]) and not head_is_banner:
         title = kept[0]
     return CleanedPage(title=title, paragraphs=kept, meta=meta)
+
+
+# Labels of a 信息公开 table of properties as scraped text prints them, one label a line
+# (`• 索引号:` / its value on the next line) or several on one line (`索引号: X 组配分类: Y`).
+_PROPERTY_LABELS = _INFO_LABELS + (
+    "信息索引号", "文件名称", "发文机构", "废止时间", "失效时间", "失效日期", "有效期",
+    "内容概述", "信息名称", "发布单位", "公开日期", "成文时间",
+)
+_PROPERTY_ALT = "|".join(sorted(set(_PROPERTY_LABELS), key=len, reverse=True))
+_PROPERTY_PAIR_RE = re.compile(
+    r"(?:^|\s)(" + _PROPERTY_ALT + r")\s*[:：]\s*(.*?)(?=\s+(?:" + _PROPERTY_ALT
+    + r")\s*[:：]|$)")
+_DOC_NUMBER_LINE_RE = re.compile(r"\S{1,12}[〔\[［【（(]\s*(?:19|20)\d{2}\s*[〕\]］】）)]\s*第?\d{1,5}号")
+_BULLET_RE = re.compile(r"^[•·●▪◆■\-*]\s*")
+
+
+def _property_pairs(line: str) -> list[tuple[str, str]] | None:
+    """[(label, value), ...] when the whole line is table-of-properties fields (a known
+    label first, nothing but label: value pairs, no sentence), else None."""
+    s = _BULLET_RE.sub("", line)
+    if len(s) > 160 or _SENT_END_RE.search(s) or "，" in s:
+        return None
+    if not re.match(r"(?:" + _PROPERTY_ALT + r")\s*[:：]", s):
+        return None
+    pairs = [(m.group(1), m.group(2).strip()) for m in _PROPERTY_PAIR_RE.finditer(s)]
+    return pairs or None
+
+
+def _drop_properties_block(lines: list[str], meta: dict[str, str]) -> list[str]:
+    """Remove a 信息公开 table of properties that text and JSON-lines inputs carry as lines
+    (`索引号: … 组配分类: …`, `废止时间: …`, `• 发布机构:` + its value on the next line),
+    reading its values into meta (info_<label>) as the HTML path does.
+
+    Without markup the table is recognised by its shape: at least two field lines (or one
+    line of two fields) no more than two short lines apart; the short lines between and
+    right after a label left without a value are its values. A lone `标题：` or `时间：`
+    line in a notice is text, so one field alone is never a table."""
+    fields = [(i, _property_pairs(x)) for i, x in enumerate(lines)]
+    fields = [(i, f) for i, f in fields if f]
+    if not fields:
+        return lines
+    drop: set[int] = set()
+    groups: list[list[tuple[int, list[tuple[str, str]]]]] = []
+    for i, f in fields:
+        last = groups[-1][-1][0] if groups else None
+        if (last is not None and i - last <= 3
+                and all(len(lines[j]) <= 60 and not is_substantial(lines[j])
+                        for j in range(last + 1, i))):
+            groups[-1].append((i, f))
+        else:
+            groups.append([(i, f)])
+    byline_labels = _SOURCE_LABELS | _DATE_LABELS
+    for group in groups:
+        if len(group) < 2 and len(group[0][1]) < 2:
+            continue
+        if all(label in byline_labels for _, pairs in group for label, _ in pairs):
+            continue  # a 来源/发布日期 byline: the byline rules read and drop it
+        first, last = group[0][0], group[-1][0]
+        end = last
+        if not group[-1][1][-1][1] and last + 1 < len(lines) and len(lines[last + 1]) <= 60 \
+                and not is_substantial(lines[last + 1]):
+            end = last + 1  # the last label's value stands on the next line
+        for i, pairs in group:
+            for n, (label, value) in enumerate(pairs):
+                if not value and n == len(pairs) - 1 and i + 1 <= end and \
+                        _property_pairs(lines[i + 1]) is None:
+                    value = lines[i + 1]
+                if value and len(value) <= 120:
+                    meta.setdefault(f"info_{label}", value)
+        for j in range(first, end + 1):
+            if _is_byline(lines[j]):
+                read_byline(lines[j], meta)
+            elif "info_文号" not in meta and _DOC_NUMBER_LINE_RE.fullmatch(lines[j]):
+                meta["info_文号"] = lines[j]  # a number the table printed without its label
+        drop.update(range(first, end + 1))
+    return [x for i, x in enumerate(lines) if i not in drop]
 
 
 def _looks_like_heading(line: str) -> bool:

@@ -502,3 +502,49 @@ def test_prose_naming_a_footer_word_is_kept_and_the_footer_still_goes() -> None:
     body = "\n".join(clean_html(html).paragraphs)
     assert "请主办单位于5月15日前完成整改" in body
     assert "承办单位：" not in body
+
+
+# --------------------------------------------------------------------------- text boilerplate
+
+
+def test_properties_table_in_text_is_dropped_and_read() -> None:
+    """Scraped text and JSON-lines records carry a 信息公开 table as lines: several fields on
+    a line, or `• label:` with its value on the next line. Without HTML to guide the cleaner
+    the table is recognised by its shape (two or more field lines close together); its
+    values go to meta, its lines never reach the body (snippets opened with 废止时间:)."""
+    text = "\n".join([
+        "索引号: 000111222/202301-00042 组配分类: 通知公告",
+        "信息分类: 公告 发布机构: 某某县人民政府办公室",
+        "生成日期: 2023-03-01 文号:",
+        "废止时间: 2025-03-01 名称: 某某县人民政府关于开展巡察工作的公告",
+        "某某县人民政府关于开展巡察工作的公告",
+        P1, P2,
+    ])
+    c = clean_text(text)
+    assert "废止时间" not in c.body and "索引号" not in c.body and "组配分类" not in c.body
+    assert c.paragraphs == ["某某县人民政府关于开展巡察工作的公告", P1, P2]
+    assert c.meta["info_索引号"] == "000111222/202301-00042"
+    assert c.meta["info_发布机构"] == "某某县人民政府办公室"
+
+
+def test_bulleted_properties_with_values_on_their_own_lines() -> None:
+    text = "\n".join([
+        "某某县人民政府工作规则",
+        "• 索引号:", "6101230000/2024-000123",
+        "• 主题分类:",
+        "• 发文机构:", "县政府办公室",
+        "某政发〔2024〕7号",
+        "• 有效性:", "有效",
+        "• 内容概述:", "某某县人民政府工作规则",
+        "第一章 总则",
+        P1, P2, "朗读", "视力保护色:", "友情链接:", "转载请注明地址:http://example.com/a/1.html",
+    ])
+    c = clean_text(text)
+    assert c.paragraphs == ["某某县人民政府工作规则", "第一章 总则", P1, P2]
+    assert c.meta["info_文号"] == "某政发〔2024〕7号"
+
+
+def test_one_field_line_in_a_notice_is_text() -> None:
+    """`时间：` or `名称：` alone is part of a notice (a meeting's time, a project's name)."""
+    text = "\n".join(["关于召开巡察工作动员会的通知", P1, "名称：巡察工作动员会", P2])
+    assert "名称：巡察工作动员会" in clean_text(text).paragraphs
