@@ -182,14 +182,20 @@ def test_timeline_svg(client, archive):
     m = re.search(r'<svg class="timeline-svg[^"]*"[^>]*>(.*?)</svg>', page, re.S)
     assert m, "timeline missing"
     svg_tag = page[m.start():page.index(">", m.start()) + 1]
-    assert 'role="img"' in svg_tag and 'aria-label="' in svg_tag
+    # not role="img": an image's children are presentational, and these bars are links
+    # (axe nested-interactive); each link is named by its <title>, saying that it filters
+    assert 'role="img"' not in svg_tag and 'aria-labelledby="timeline-caption"' in svg_tag
     titles = re.findall(r"<title>(.*?)</title>", m.group(1))
     assert len(titles) == len(res.timeline)
+    links = dict(re.findall(r'<a href="([^"]*)" class="bar-link[^"]*"><title>(.*?)</title>', html.unescape(m.group(1))))
     for t in res.timeline:
         if len(t["label"]) == 4 and t["count"]:
-            assert f"{t['label']} 年：{t['count']} 条" in titles
-            assert any(query_of(h).get("from") == f"{t['label']}-01-01" and query_of(h).get("to") == f"{t['label']}-12-31"
-                       for h in re.findall(r'<a href="([^"]*)" class="bar-link', html.unescape(m.group(1))))
+            href = next(h for h in links if query_of(h).get("from") == f"{t['label']}-01-01"
+                        and query_of(h).get("to") == f"{t['label']}-12-31")
+            assert links[href] == f"{t['label']} 年：{t['count']} 条，点击按年筛选"
+    # the chart's data is also there as text for screen readers
+    summary = re.search(r'<p class="visually-hidden">(按年份统计的命中数：.*?)</p>', page)
+    assert summary and all(f"{t['label']} 年 {t['count']} 条" in summary.group(1) for t in res.timeline if t["count"])
     # the whole chart is counted in the aria-label summary
     assert str(res.total) in page
 
@@ -278,17 +284,19 @@ def test_year_and_type_facet_links(client):
 def test_chips_remove_one_filter_each(client):
     url = "/?q=整改&region=西安市&from=2019-01-01&to=2024-12-31&type=巡察整改"
     page = text_of(client.get(url))
-    chips = re.findall(r'<a class="chip" href="([^"]*)" aria-label="([^"]*)">', page)
+    chips = re.findall(r'<a class="chip" href="([^"]*)">([^<]*)<span class="visually-hidden">([^<]*)</span>', page)
     assert len(chips) == 4  # region, from, to, type
     removed = set()
-    for href, label in chips:
+    for href, label, hidden in chips:
         q = query_of(html.unescape(href))
         assert q["q"] == "整改"
         gone = {"region", "from", "to", "type"} - set(q)
-        assert len(gone) == 1 and "移除" in html.unescape(label)
+        # the name starts with the visible label (WCAG 2.5.3: speech users say what they see)
+        assert len(gone) == 1 and "：" in label and "移除" in hidden
         removed |= gone
         assert "page" not in q
     assert removed == {"region", "from", "to", "type"}
+    assert not re.search(r'<a class="chip"[^>]*aria-label', page)
 
 
 def test_paging_keeps_filters(client, archive):
@@ -578,6 +586,42 @@ def test_security_headers(client, path):
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert resp.headers.get("Referrer-Policy")
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=巡察", "/static/app.css", "/api/search?q=巡察", "/regions"])
+def test_text_responses_are_gzipped_when_accepted(client, path):
+    import gzip
+    plain = client.get(path)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers.get("Vary", "")
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    body = zipped.get_data()
+    timing = re.compile(rb'\d+(\.\d+)? \xe6\xaf\xab\xe7\xa7\x92|"took_ms":[\d.]+')  # 毫秒 / took_ms vary
+    assert timing.sub(b"", gzip.decompress(body)) == timing.sub(b"", plain.get_data())
+    assert len(body) < len(plain.get_data()) / 2
+    assert int(zipped.headers["Content-Length"]) == len(body)
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_small_streamed_and_unmodified_responses_are_not_gzipped(client):
+    gz = {"Accept-Encoding": "gzip"}
+    small = client.get("/api/doc/00", headers=gz)  # a short JSON error
+    assert "Content-Encoding" not in small.headers
+    export = client.get("/export.csv?q=巡察", headers=gz)  # streamed download
+    assert export.status_code == 200 and "Content-Encoding" not in export.headers
+    first = client.get("/static/app.css", headers=gz)
+    again = client.get("/static/app.css", headers={**gz, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_meta_description_on_every_page(client, archive):
+    hit = archive.search(SearchRequest(q="巡察")).hits[0]
+    for path in ("/", "/?q=巡察", f"/doc/{hit.id}", "/regions", "/nope"):
+        page = text_of(client.get(path))
+        m = re.search(r'<meta name="description" content="([^"]+)">', page)
+        assert m and CJK.search(m.group(1)), path
 
 
 def test_no_inline_script_or_style(client, archive):

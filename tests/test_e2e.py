@@ -158,11 +158,33 @@ def _count(page: Any) -> int:
     return int(page.locator(".summary strong").first.inner_text())
 
 
-def test_search_facets_paging_and_document(server: str, browser: Any) -> None:
+WIDTHS = [(1280, 900), (390, 844)]
+# WCAG 2.0/2.1 A and AA rules, plus axe's experimental ones (label-content-name-mismatch, a
+# WCAG 2.1 A rule, is still tagged experimental in axe-core 4.x and off by default).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "experimental"]},
+    "resultTypes": ["violations"],
+}
+AXE_CHECKED: list[str] = []
+
+
+def _axe(page: Any, where: str) -> None:
+    """axe-core (bundled with axe-playwright-python, no network) on the page as it is now:
+    any violation fails, with axe's report of each element."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=AXE_OPTIONS)
+    AXE_CHECKED.append(where)
+    assert results.violations_count == 0, f"{where} ({page.url}):\n" + results.generate_report()
+
+
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_search_facets_paging_and_document(server: str, browser: Any, width: int, height: int) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context, page, watch = _open(browser, 1280, 900)
+    context, page, watch = _open(browser, width, height)
     try:
         page.goto(server + "/")
+        _axe(page, f"home @{width}")
         # keyboard users land on the skip link first
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent.trim()") == "跳到结果"
@@ -176,8 +198,9 @@ def test_search_facets_paging_and_document(server: str, browser: Any) -> None:
         assert _count(page) == expected["total"] > 10
         assert page.locator(".snippet mark").count() > 0
         assert page.locator(".hit").count() == len(expected["hits"])
-        assert page.locator("svg.timeline-svg[role='img']").count() == 1
-        page.screenshot(path=str(SHOTS / "results-desktop.png"), full_page=True)
+        assert page.locator("svg.timeline-svg").count() == 1
+        _axe(page, f"results @{width}")
+        page.screenshot(path=str(SHOTS / f"results-{width}.png"), full_page=True)
 
         # drill down by clicking region facets: province -> city -> district
         for level in range(3):
@@ -188,6 +211,7 @@ def test_search_facets_paging_and_document(server: str, browser: Any) -> None:
             page.wait_for_load_state("load")
             assert _count(page) == count
             assert name in page.locator(".chips").inner_text()
+            _axe(page, f"region level {level + 1} @{width}")
             if not page.locator("#facet-region ~ ul.facet-list a").count():
                 break
         district = name
@@ -218,6 +242,7 @@ def test_search_facets_paging_and_document(server: str, browser: Any) -> None:
         assert page.locator(".hit-title a").all_inner_texts() != first_page_ids
         chips = page.locator(".chips").inner_text()
         assert "2016-01-01" in chips and "2025-12-31" in chips
+        _axe(page, f"dates, page 2 @{width}")
 
         # open a document from a search: title, metadata, highlight
         page.goto(server + "/?q=" + quote("巡察整改"))
@@ -234,7 +259,8 @@ def test_search_facets_paging_and_document(server: str, browser: Any) -> None:
         assert doc["date"] in meta
         assert page.locator(".doc-text mark").count() > 0
         assert page.locator(".doc-text mark").first.inner_text() == "巡察整改"
-        page.screenshot(path=str(SHOTS / "document-desktop.png"), full_page=True)
+        _axe(page, f"document @{width}")
+        page.screenshot(path=str(SHOTS / f"document-{width}.png"), full_page=True)
         page.get_by_role("link", name="返回检索结果").click()
         page.wait_for_load_state("load")
         assert _params(page.url) == {"q": "巡察整改"}
@@ -257,6 +283,7 @@ def test_phone_width(server: str, browser: Any) -> None:
         facets = page.locator("#facets").bounding_box()
         assert facets["y"] >= results["y"] + results["height"] - 1
         page.screenshot(path=str(SHOTS / "results-phone.png"), full_page=True)
+        _axe(page, "results, phone")
         page.locator(".hit-title a").first.click()
         page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -284,12 +311,35 @@ def test_run_on_query_says_what_it_searched(server: str, browser: Any, width: in
         assert "莲湖区" in offer.inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(SHOTS / f"relaxed-{width}.png"), full_page=False)
+        _axe(page, f"relaxed @{width}")
         page.locator(".relaxed .exact-link").click()
         page.wait_for_load_state("load")
         assert _params(page.url) == {"q": "蚌埠莲湖巡察整改", "exact": "1"}
         assert page.locator(".hit").count() == 0 and page.locator(".relaxed").count() == 0
         assert "精确检索" in page.locator(".chips").inner_text()
+        _axe(page, f"nothing found @{width}")
         assert watch.problems(page) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_regions_and_error_pages_pass_axe(server: str, browser: Any, width: int, height: int) -> None:
+    """The pages the walk reaches besides search and document: 地区索引 and the error pages."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, watch = _open(browser, width, height)
+    try:
+        page.goto(server + "/")
+        page.get_by_role("link", name="地区索引").click()
+        page.wait_for_load_state("load")
+        assert page.locator("h1").inner_text() == "地区索引"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        _axe(page, f"regions @{width}")
+        page.screenshot(path=str(SHOTS / f"regions-{width}.png"), full_page=True)
+        assert page.goto(server + "/doc/ffff").status == 404
+        _axe(page, f"404 @{width}")
+        assert page.goto(server + "/?from=2020-13-01").status == 400
+        _axe(page, f"400 @{width}")
     finally:
         context.close()
 
