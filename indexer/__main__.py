@@ -235,6 +235,21 @@ def parser() -> argparse.ArgumentParser:
     ck.add_argument("--json", action="store_true")
     ck.set_defaults(func=cmd_check)
 
+    def cmd_export(args: argparse.Namespace) -> int:
+        from indexer.export_opensearch import cli
+
+        return cli(args)
+
+    ex = sub.add_parser("export", help="export the archive for OpenSearch: mapping.json + bulk NDJSON files")
+    ex.add_argument("--opensearch", type=Path, required=True, metavar="DIR", help="output folder (resumable)")
+    add_index(ex)
+    ex.add_argument("--per-file", type=int, default=5000, help="notices per bulk file (default 5000)")
+    ex.add_argument("--index-name", default="notices", help="the _index named in the bulk files")
+    ex.add_argument("--shards", type=int, default=1, help="number_of_shards in mapping.json")
+    ex.add_argument("--replicas", type=int, default=1, help="number_of_replicas in mapping.json")
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(func=cmd_export)
+
     sv = sub.add_parser("serve", help="serve the web UI with waitress")
     add_index(sv)
     sv.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
