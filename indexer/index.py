@@ -284,9 +284,12 @@ def open_or_create(index_dir: Path, rebuild: bool = False) -> Any:
                 f"this is {SCHEMA_VERSION}); rebuild it with --rebuild"
             )
         return whooshlib.open_index(index_dir)
-    ix = whooshlib.create(index_dir, build_schema())
+    # The version file is made durable BEFORE the first table of contents: a power cut
+    # between the two must not leave an index that says nothing of its format (the next
+    # build would refuse it as "another version"). Found by tests/test_powercut.py.
+    durable.makedirs(index_dir)
     durable.atomic_write(version_path, (SCHEMA_VERSION + "\n").encode())
-    return ix
+    return whooshlib.create(index_dir, build_schema())
 
 
 def existing_state(index_dir: Path) -> tuple[dict[str, tuple[str, str]], dict[str, set[str]], dict[str, str]]:

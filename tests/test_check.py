@@ -37,8 +37,12 @@ def copy_of(ix: Path, tmp_path: Path) -> Path:
 
 
 def seg_file(ix: Path, suffix: str, which: int = 0) -> Path:
-    files = sorted(p for p in ix.iterdir() if p.name.startswith("MAIN_") and p.name.endswith(suffix))
-    assert files, suffix
+    """The `which`-th largest non-empty segment file with this suffix. Segment names are
+    random and a small segment's .pst can be empty (every term inlined in the .trm):
+    flipping bytes of an empty file changes nothing, which made these tests flaky."""
+    files = sorted((p for p in ix.iterdir() if p.name.startswith("MAIN_") and p.name.endswith(suffix)
+                    and p.stat().st_size > 0), key=lambda p: (-p.stat().st_size, p.name))
+    assert len(files) > which, suffix
     return files[which]
 
 
