@@ -575,6 +575,9 @@ def _clean_html_tree(html: str, url: str | None) -> CleanedPage:
         # link, a container out-scored by a menu): visible prose is never dropped.
         paragraphs += [x for x in _visible_prose(body) if x not in paragraphs]
     title_lines = _title_lines(heading_el, title, meta)
+    if title_lines and heading_el is not None:
+        kicker, subtitle = _companion_headings(heading_el, container, meta)
+        title_lines = kicker + title_lines + subtitle
     if title_lines:
         title = " ".join(title_lines)
         paragraphs = _with_title(paragraphs, title_lines)
@@ -1209,6 +1212,71 @@ def _find_title(body: etree._Element, container: etree._Element, doc_title: str,
     if fallback is not None:
         return fallback, fallback_text
     return None, ref or None
+
+
+def _companion_text(el: etree._Element, heading_tag: str, meta: dict[str, str]) -> str | None:
+    """The text of `el` when it is one more line of a heading printed over several
+    elements (a kicker above the main line, a subtitle below it), else None."""
+    if not isinstance(el.tag, str) or el.tag in ("a", "img", "table", "ul", "ol", "li", "script"):
+        return None
+    attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
+    if not (el.tag in ("h1", "h2", "h3", "h4") or el.tag == heading_tag
+            or (attrs and _HEADING_ATTR_RE.search(attrs))):
+        return None
+    if el.find(".//a[@href]") is not None or len(el) > 3:
+        return None  # a link or a block of markup: navigation, not a heading line
+    text = normalize_ws(_TAG_TEXT_RE.sub("", _text(el)))
+    # A column name above the heading (通知公告, 工作动态) is short; a heading line carries
+    # a statement of its own (推进新征程纪检监察工作高质量发展).
+    if not (8 <= _cjk_len(text) and len(text) <= 60) or _SENT_END_RE.search(text):
+        return None
+    if is_boilerplate_line(text) or _DATE_RE.search(text) or is_author_line(text):
+        return None
+    weak = {_nospace(v) for k, v in meta.items() if k in ("column", "site_name", "title_site") and v}
+    if _nospace(text) in weak:
+        return None
+    return text
+
+
+def _companion_headings(heading_el: etree._Element, container: etree._Element | None,
+                        meta: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Lines printed with the heading in sibling elements: ([kicker], [subtitle]).
+
+    Chinese news and commission pages print a two- or three-line heading (引题 / 主题 /
+    副题) as separate elements; <title> often names only the main line, so the heading
+    found by matching it would lose the others (推进新征程纪检监察工作高质量发展 before
+    常态长效深化落实中央八项规定精神). A direct sibling that is itself heading-like (same
+    tag, an h1-h4 or a *title* class; short; no sentence, date, byline or link) is one
+    more line of the heading. When the heading sits alone in a wrapper, the wrapper's
+    siblings are looked at instead."""
+    el = heading_el
+    for _ in range(2):
+        parent = el.getparent()
+        siblings = [x for x in (parent if parent is not None else [])
+                    if isinstance(x.tag, str) and normalize_ws(_text(x))]
+        if len(siblings) > 1 or parent is None or parent.tag == "body":
+            break
+        el = parent
+    if container is not None and (el is container or any(a is el for a in container.iterancestors())):
+        return [], []
+    tag = heading_el.tag if isinstance(heading_el.tag, str) else ""
+
+    def walk(step: str) -> list[str]:
+        out: list[str] = []
+        cur = el
+        for _ in range(2):
+            cur = cur.getprevious() if step == "prev" else cur.getnext()
+            while cur is not None and (not isinstance(cur.tag, str) or not normalize_ws(_text(cur))):
+                cur = cur.getprevious() if step == "prev" else cur.getnext()
+            if cur is None or cur is container:
+                break
+            line = _companion_text(cur, tag, meta)
+            if line is None:
+                break
+            out.append(line)
+        return out[::-1] if step == "prev" else out
+
+    return walk("prev"), walk("next")
 
 
 _TAG_TEXT_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")

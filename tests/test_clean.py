@@ -548,3 +548,35 @@ def test_one_field_line_in_a_notice_is_text() -> None:
     """`时间：` or `名称：` alone is part of a notice (a meeting's time, a project's name)."""
     text = "\n".join(["关于召开巡察工作动员会的通知", P1, "名称：巡察工作动员会", P2])
     assert "名称：巡察工作动员会" in clean_text(text).paragraphs
+
+
+# --------------------------------------------------------------------------- headings
+
+
+@pytest.mark.parametrize("heading", [
+    # kicker and main line as sibling elements
+    '<div class="article"><h3 class="pre">推进新征程纪检监察工作高质量发展</h3>'
+    '<h1 class="title">常态长效深化落实中央八项规定精神</h1>',
+    # the same with each line in a wrapper of its own
+    '<div class="article"><div class="yt"><h2>推进新征程纪检监察工作高质量发展</h2></div>'
+    '<div class="tit"><h2>常态长效深化落实中央八项规定精神</h2></div>',
+])
+def test_two_line_heading_keeps_both_lines(heading: str) -> None:
+    """A heading printed over two elements (引题 + 主题) whose <title> names only the main
+    line: the title and the body keep both lines, in page order, joined by a space."""
+    html = page(heading + '<div class="info">来源：某某网站 发布时间：2024-01-10</div>'
+                f'<div class="TRS_Editor"><p>{P1}</p><p>{P2}</p></div></div>',
+                head="<title>常态长效深化落实中央八项规定精神_某某网站</title>")
+    c = clean_html(html)
+    assert c.title == "推进新征程纪检监察工作高质量发展 常态长效深化落实中央八项规定精神"
+    assert c.paragraphs[:3] == ["推进新征程纪检监察工作高质量发展", "常态长效深化落实中央八项规定精神", P1]
+
+
+def test_subtitle_below_heading_is_kept_and_column_name_above_is_not() -> None:
+    html = page('<div class="main"><h2>通知公告</h2><h1>关于开展巡察工作的公告</h1>'
+                '<h3 class="subtitle">——十三届区委第二轮巡察进驻情况</h3>'
+                f'<div class="TRS_Editor"><p>{P1}</p><p>{P2}</p></div></div>',
+                head="<title>关于开展巡察工作的公告_某某区人民政府</title>")
+    c = clean_html(html)
+    assert c.title == "关于开展巡察工作的公告 ——十三届区委第二轮巡察进驻情况"
+    assert "通知公告" not in c.body
