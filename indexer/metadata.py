@@ -209,6 +209,13 @@ _ORG_END = re.compile(
     r"管委会|指挥部|领导小组|联合会|协会|银行|报社)$"
 )
 _SENTENCE_PUNCT = re.compile(r"[。，,；;！!？?：:“”\"《》]")
+# Events whose names end like an organ's (…会): a press conference, a forum, a meeting.
+# They are held by an organ but issue nothing; `国务院新闻办公室新闻发布会` is no issuer.
+_EVENT_END = re.compile(
+    r"(?:发布会|吹风会|通气会|座谈会|推进会|动员会|部署会|调度会|推介会|见面会|听证会|培训会|"
+    r"交流会|研讨会|博览会|展览会|展销会|招聘会|洽谈会|说明会|报告会|恳谈会|现场会|观摩会|"
+    r"誓师会|表彰会|总结会|评审会|协调会|联席会|论坛|峰会|开幕式|闭幕式|发布活动)$"
+)
 
 
 def _norm_line(line: str) -> str:
@@ -224,6 +231,7 @@ def _is_org_line(line: str) -> bool:
     s = line.replace(" ", "")
     return (
         2 <= len(s) <= 40
+        and not _EVENT_END.search(s)
         and not _SENTENCE_PUNCT.search(s)
         and not re.search(r"\d{3,}", s)
         and bool(_ORG_END.search(s) or s.startswith("中共"))
@@ -357,6 +365,12 @@ def _clean_source(value: str | None) -> str | None:
     s = re.split(r"\s*(?:作者|编辑|责任编辑|发布时间|发布日期|时间|日期|浏览|点击|字号)", s)[0]
     s = s.strip(" \t()（）[]【】<>《》\"'“”•·|:：,，;；")
     s = _one_source(s)
+    event = _EVENT_END.search(s.replace(" ", ""))
+    if event:
+        # 某市政府新闻办新闻发布会: the organ that held it, when it is named; else nothing
+        host = re.sub(r"(?:新闻|新闻发布|例行|专题|主题|系列)+$", "",
+                      s.replace(" ", "")[: event.start()])
+        s = host if host and _ORG_END.search(host) and _is_org_line(host) else ""
     if len(re.findall(r"[\u4e00-\u9fff]", s)) < 2 or len(s) > 40 or s in {"本网", "本站", "原创"}:
         return None
     return s

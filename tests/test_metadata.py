@@ -373,3 +373,27 @@ def test_title_and_issuer_as_printed():
     assert out["title"] == "陕西茶叶推介行（中亚站）｜第一站：阿拉木图"
     assert _meta(["关于开展巡察工作的通知（第二批）", "正文。"])["title"] == "关于开展巡察工作的通知（第二批）"
     assert M.original_script("某市(区)委办公室", "<p>某市（区）委办公室</p>") == "某市（区）委办公室"
+
+
+# --- events are not issuers (issue 14) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("source, issuer", [
+    ("国务院新闻办公室新闻发布会", "国务院新闻办公室"),
+    ("“推动高质量发展”系列主题新闻发布会", None),
+    ("全省巡视工作推进会", None),
+])
+def test_press_conference_is_not_the_issuer(source, issuer):
+    """A 来源 naming a press conference or a meeting names an event, not an organ: its host
+    when the name says who held it, else nothing (the next candidate is used)."""
+    out = _meta(["5月9日，新闻发布会介绍了有关情况，欢迎各界关注。"], title="某某工作取得新进展",
+                meta={"source": source})
+    assert out["issuer"] == issuer
+
+
+def test_event_line_above_a_date_is_no_signature():
+    paragraphs = ["会上，有关负责同志介绍了今年以来巡察工作进展情况。",
+                  "某某市人民政府新闻办公室新闻发布会", "2024年5月9日"]
+    out = _meta(paragraphs, title="某某市巡察工作进展", meta={"source": "某某市纪委监委"})
+    assert out["issuer"] == "某某市纪委监委"
+
