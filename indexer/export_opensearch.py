@@ -303,13 +303,15 @@ def export(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create {out}: {exc.strerror}") from exc
+    from indexer.whooshlib import IndexUnreadable
+
     archive = Archive(index_dir)
     try:
         snap = archive.snapshot()
-    except SearchError as exc:
-        raise ExportError(str(exc)) from exc
-    try:
         return _export(snap, out, per_file, index_name, shards, replicas, on_file)
+    except (SearchError, IndexUnreadable) as exc:
+        # a missing or damaged index: say so (run check, then build --rebuild)
+        raise ExportError(str(exc)) from exc
     finally:
         archive.close()
 

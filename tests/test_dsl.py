@@ -379,3 +379,144 @@ def test_random_substrings_find_what_the_archive_finds(demo_index: Path, demo_do
         # a piece cut inside a Latin word is (rightly) found nowhere: whole words only
         assert want or needs_boundaries(piece), piece
         checked += 1
+
+
+# -- against a real cluster -------------------------------------------------------------------
+
+NO_CLUSTER = ("OPENSEARCH_URL is not set: no OpenSearch cluster can run on this machine (none may be "
+              "installed here), so the load-and-compare test is skipped even under CI=true; set "
+              "OPENSEARCH_URL=http://host:9200 (OpenSearch >= 2.15, for the wildcard field) to run it")
+
+
+def compare_with_cluster(cluster: dsl.Cluster, demo_index: Path, tmp_path: Path, index: str) -> int:
+    """Load the export into the cluster and compare, request by request, the cluster's hit
+    set and total with the archive's exact mode over the query mix and its filter
+    variants; return the number of requests compared."""
+    out = tmp_path / "export"
+    ex.export(demo_index, out, per_file=20, index_name=index)
+    loaded = dsl.load_export(cluster, out, index)
+    archive = Archive(demo_index)
+    assert loaded == archive.snapshot().doc_count
+    reqs = [r for text in MIX for r in _variants(text)]
+    try:
+        results = dsl.run_mix(cluster, reqs, index)
+        for req, res in zip(reqs, results):
+            want = archive_ids(archive, SearchRequest(**req.__dict__))
+            assert set(res["ids"]) == want, (req, sorted(set(res["ids"]) ^ want))
+            assert res["total"] == res["all_total"] == len(want)
+    finally:
+        cluster.request("DELETE", f"/{index}")
+    return len(reqs)
+
+
+@pytest.mark.skipif(not os.environ.get("OPENSEARCH_URL"), reason=NO_CLUSTER)
+def test_cluster_hit_sets_equal_the_archive(demo_index: Path, tmp_path: Path) -> None:
+    cluster = dsl.Cluster.from_env()
+    assert cluster is not None
+    assert compare_with_cluster(cluster, demo_index, tmp_path, "notice-archive-test") > 100
+
+
+class _StubCluster:
+    """A stand-in for the few endpoints the archive calls (create/delete index, _bulk,
+    _refresh, _search with search_after on id), answering searches with the interpreter
+    above: it tests the HTTP plumbing (bulk bodies, paging, totals), not OpenSearch."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.indexes: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.auth: str | None = None
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, code: int, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def do_DELETE(self) -> None:
+                stub.requests.append(("DELETE", self.path))
+                name = self.path.strip("/")
+                if name not in stub.indexes:
+                    return self._reply(404, {"error": "index_not_found_exception"})
+                del stub.indexes[name]
+                self._reply(200, {"acknowledged": True})
+
+            def do_PUT(self) -> None:
+                stub.requests.append(("PUT", self.path))
+                stub.auth = self.headers.get("Authorization")
+                definition = json.loads(self._body())
+                assert "mappings" in definition and "settings" in definition
+                stub.indexes[self.path.strip("/")] = {}
+                self._reply(200, {"acknowledged": True})
+
+            def do_POST(self) -> None:
+                stub.requests.append(("POST", self.path))
+                body = self._body()
+                if self.path == "/_bulk":
+                    assert self.headers["Content-Type"] == "application/x-ndjson"
+                    from tests.test_export_opensearch import validate_bulk
+
+                    items = []
+                    for _action, meta, source in validate_bulk(body):
+                        stub.indexes[meta["_index"]][meta["_id"]] = source
+                        items.append({"index": {"_id": meta["_id"], "status": 201}})
+                    return self._reply(200, {"errors": False, "items": items})
+                name, _, op = self.path.strip("/").partition("/")
+                if op == "_refresh":
+                    return self._reply(200, {})
+                q = json.loads(body)
+                docs = sorted((d for d in stub.indexes[name].values() if matches(q["query"], d)), key=lambda d: d["id"])
+                total = len(docs)  # search_after pages, the total stays the whole hit count
+                if q.get("search_after"):
+                    docs = [d for d in docs if d["id"] > q["search_after"][0]]
+                page = docs[q.get("from", 0): q.get("from", 0) + q.get("size", 10)]
+                hits = [{"_id": d["id"], "sort": [d["id"]]} for d in page]
+                self._reply(200, {"took": 1, "hits": {"total": {"value": total, "relation": "eq"}, "hits": hits}})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://user:secret@127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_cluster_plumbing_against_a_stub(demo_index: Path, tmp_path: Path) -> None:
+    """The load-and-compare path end to end, against a local stand-in: the export is
+    loaded through _bulk, every request's whole hit set is paged with search_after, and
+    the index is dropped at the end."""
+    stub = _StubCluster()
+    try:
+        cluster = dsl.Cluster(stub.url)
+        # small pages, so that paging by search_after is exercised
+        original = dsl.hit_ids
+
+        def small_pages(c: dsl.Cluster, body: dict[str, Any], index: str = ex.DEFAULT_INDEX_NAME, batch: int = 1000) -> tuple[int, list[str]]:
+            return original(c, body, index, batch=3)
+
+        dsl.hit_ids = small_pages  # type: ignore[assignment]
+        try:
+            compared = compare_with_cluster(cluster, demo_index, tmp_path, "stub-index")
+        finally:
+            dsl.hit_ids = original  # type: ignore[assignment]
+        assert compared == len(MIX) * 7
+        assert ("PUT", "/stub-index") in stub.requests and ("DELETE", "/stub-index") in stub.requests
+        assert sum(1 for r in stub.requests if r == ("POST", "/_bulk")) == -(-len(Archive(demo_index).snapshot().live_mask) // 20)
+        assert not stub.indexes
+        assert stub.auth == "Basic dXNlcjpzZWNyZXQ="  # user:secret from the URL
+    finally:
+        stub.close()
