@@ -356,6 +356,11 @@ def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> di
         })
     summary = "，".join(f"{label_zh(t['label'])} {t['count']} 条" for t in timeline if t["count"])
     unit = "月" if monthly else "年"
+    counted = [t for t in timeline if t["count"]]
+    top = max(counted, key=lambda t: t["count"]) if counted else None
+    # One line for phones, where the chart itself is folded away.
+    brief = (f"{label_zh(timeline[0]['label'])}至{label_zh(timeline[-1]['label'])}，"
+             f"最多为{label_zh(top['label'])}（{top['count']} 条）") if top else "无"
     return {
         "width": int(width),
         "height": int(height),
@@ -364,6 +369,7 @@ def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> di
         "label_y": height - 6,
         "aria": f"按{unit}份统计的命中数：{summary}",
         "unit": unit,
+        "brief": brief,
         # Too wide to shrink onto a phone legibly: scroll sideways there instead.
         "wide": width > 480,
     }

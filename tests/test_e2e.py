@@ -204,6 +204,9 @@ def test_search_facets_paging_and_document(server: str, browser: Any, width: int
 
         # drill down by clicking region facets: province -> city -> district
         for level in range(3):
+            if width < 600:  # on phones the facets open from the 筛选 button at the top
+                assert not page.locator("#facets").is_visible()
+                page.locator(".filter-toggle").click()
             facet = page.locator("#facet-region ~ ul.facet-list a").first
             name = facet.locator(".f-name").inner_text()
             count = int(facet.locator(".f-count").inner_text())
@@ -223,6 +226,8 @@ def test_search_facets_paging_and_document(server: str, browser: Any, width: int
 
         # page forward with filters from the form: dates and sort
         page.goto(server + "/?q=" + quote("整改"))
+        if width < 600:
+            page.locator(".filter-toggle").click()
         page.get_by_label("起始日期").fill("2016-01-01")
         page.get_by_label("截止日期").fill("2025-12-31")
         page.get_by_label("日期", exact=True).check()
@@ -271,17 +276,40 @@ def test_search_facets_paging_and_document(server: str, browser: Any, width: int
 
 
 def test_phone_width(server: str, browser: Any) -> None:
+    """390 px: the first screen holds the query box and two whole results; filters open from
+    a button at the top; the year chart is one line until asked for; nothing scrolls sideways."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     context, page, watch = _open(browser, 390, 844)
     try:
         page.goto(server + "/?q=" + quote("巡察"))
-        assert page.locator(".hit").count() > 0
-        # nothing wider than the screen (the timeline scrolls inside its own box)
+        assert page.locator(".hit").count() > 1
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        # the sidebar stacks below the results
-        results = page.locator("#results").bounding_box()
-        facets = page.locator("#facets").bounding_box()
-        assert facets["y"] >= results["y"] + results["height"] - 1
+        box = page.locator("#q").bounding_box()
+        assert box["y"] + box["height"] <= 844
+        second = page.locator(".hit").nth(1).bounding_box()
+        assert second["y"] + second["height"] <= 844, "two whole results on the first screen"
+        page.screenshot(path=str(SHOTS / "results-phone-first-screen.png"), full_page=False)
+        # the facets are closed; the 筛选 button near the top opens them and the form's filters
+        toggle = page.locator(".filter-toggle")
+        assert toggle.is_visible() and toggle.bounding_box()["y"] < 200
+        assert not page.locator("#facets").is_visible() and not page.locator("#region").is_visible()
+        toggle.click()
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert page.locator("#facets").is_visible() and page.locator("#region").is_visible()
+        assert page.locator("#facets").bounding_box()["y"] < page.locator("#results").bounding_box()["y"]
+        _axe(page, "phone, filters open")
+        page.screenshot(path=str(SHOTS / "results-phone-filters.png"), full_page=False)
+        toggle.click()
+        assert not page.locator("#facets").is_visible()
+        # the chart: a one-line summary, the chart itself on request, fitting the screen
+        assert page.locator(".chart-brief").is_visible() and "最多为" in page.locator(".chart-brief").inner_text()
+        assert not page.locator(".timeline-svg").is_visible()
+        page.locator(".chart-toggle").click()
+        svg = page.locator(".timeline-svg").bounding_box()
+        assert svg["width"] > 200 and svg["x"] + svg["width"] <= 390
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # metadata lines never start with a separator
+        assert page.evaluate("getComputedStyle(document.querySelector('.m-place'), '::before').content") in ("none", "normal")
         page.screenshot(path=str(SHOTS / "results-phone.png"), full_page=True)
         _axe(page, "results, phone")
         page.locator(".hit-title a").first.click()
