@@ -258,6 +258,18 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")),
                     help="processes sharing the port (one core each under load; each holds the index texts)")
     sv.set_defaults(func=cmd_serve)
+
+    def cmd_backup(args: argparse.Namespace) -> int:
+        from indexer.backup import main as backup_main
+        from indexer.index import default_index_dir
+
+        return backup_main(args.index or default_index_dir(), args.dest, args.json)
+
+    bk = sub.add_parser("backup", help="copy the latest committed generation to DEST (while serve and build run)")
+    bk.add_argument("dest", type=Path, help="a new (or empty) folder; it becomes a complete index")
+    add_index(bk)
+    bk.add_argument("--json", action="store_true")
+    bk.set_defaults(func=cmd_backup)
     return p
 
 
