@@ -26,12 +26,18 @@ Orders of trust (first valid value wins):
   as 人民网 only names the publisher, hence last. A 来源 value run together with its
   neighbours keeps one name (中国新闻网 王帆 -> 中国新闻网; 人民网-人民日报 -> 人民日报).
 - region: from the issuer; when the issuer is a national organ or national medium (中央...,
-  国务院, 新华社, 人民网 ...) the notice has no region, whatever places it discusses.
+  国务院, 新华社, 人民网 ...) or the page's address is on such a site (ccdi.gov.cn, www.gov.cn;
+  not a provincial branch such as qh.xinhuanet.com) the notice has no region, whatever
+  places its story, captions or examples name, unless it is a local item headed by its
+  place (`新华视界｜河北遵化：`, `安徽:`) or carrying a local dateline (`遵化讯`).
   Otherwise: SiteIDCode (only the standard 10-digit 政府网站标识码, see _site_region); then,
   when the issuer is a news outlet that names no place (每日经济新闻), nothing: the places a
   story is about are not its publisher's. When the issuer is an organ named relative to its
-  site (东区办事处 on 中山网), the province or city the site is named after; then the title
-  together with the opening of the body. Names come from regions.names().
+  site (东区办事处 on 中山网), the province or city the site is named after; then a heading or
+  dateline naming its place; then the title together with the opening of the body, photo
+  captions removed (图为…。某某 摄 names where a picture was taken, not the page's place).
+  Names come from regions.names().
+- issuer, last resort: a byline run into the first paragraph (`中央纪委国家监委网站 张三 李四 …`).
 - doc_type: DOC_TYPES below, specific inspection types anywhere in the title, generic
   document kinds only at the end of the title (关于印发XX办法的通知 is a 通知).
 - doc_number: info_文号 > title > the first lines of the body; brackets become 〔〕.
@@ -347,6 +353,81 @@ def _dateline_agency(paragraphs: list[str]) -> str | None:
     return None
 
 
+# Hosts of central organs and national media: their pages are national even when the
+# scraper kept no 来源 line (JSON-lines records of ccdi.gov.cn articles).
+_CENTRAL_HOSTS = re.compile(
+    # a central organ's domain with all its sub-sites (zgjjjc.ccdi.gov.cn) ...
+    r"(?:^|\.)(?:ccdi\.gov\.cn|npc\.gov\.cn|court\.gov\.cn|spp\.gov\.cn|cppcc\.gov\.cn)$"
+    # ... or a national site's main host only: qh.xinhuanet.com is a provincial branch
+    r"|^(?:www\.)?(?:gov\.cn|news\.cn|xinhuanet\.com|people\.com\.cn|cctv\.com|qstheory\.cn)$"
+)
+
+
+def _central_host(url: str | None) -> bool:
+    """True when the page's address is on a central organ's or national medium's site."""
+    if not url:
+        return False
+    m = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#\s]+)", url.strip())
+    return bool(m and _CENTRAL_HOSTS.search(m.group(1).lower()))
+
+
+# 新华视界｜河北遵化：… / 安徽:派出… / 平舆县：… : a heading that opens with its place.
+_HEADING_PLACE = re.compile(r"^(?:[^｜|丨:：]{1,10}[｜|丨]\s*)?([\u4e00-\u9fff]{2,12})\s*[:：]")
+
+
+def _heading_place(title: str | None) -> regions.Region | None:
+    """The place a local news item is headed by (`河北遵化：`): the whole word before the
+    colon must be a place name or a path of them, so `广安观潮丨` or `评论：` are not."""
+    if not title:
+        return None
+    m = _HEADING_PLACE.match(_norm_line(title).replace(" ", ""))
+    return regions.resolve(m.group(1)) if m else None
+
+
+_DATELINE_PLACE = re.compile(r"^[【\[(（]?\s*([\u4e00-\u9fff]{2,8})讯\s*[】\])）]?")
+
+
+def _dateline_place(paragraphs: list[str]) -> regions.Region | None:
+    """`遵化讯（记者 …）`: a local paper's dateline names the place the item is from."""
+    for s in _head_lines(paragraphs, 3):
+        m = _DATELINE_PLACE.match(s)
+        if m:
+            return regions.resolve(m.group(1))
+    return None
+
+
+# Photo captions name the place a picture was taken (图为…该区纪委监委…。楼婷 摄), not the
+# place of the page: a commentary illustrated from several counties is none of them.
+_CAPTION_RES = (
+    re.compile(r"图为[^。！？\n]*[。！？]?(?:\s*[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})*\s*摄)?"),
+    re.compile(r"[（(][^（）()\n]{0,30}摄[)）]"),
+    re.compile(r"(?:^|\s)[\u4e00-\u9fff]{2,4}\s摄(?=\s|$)", re.M),
+    re.compile(r"^[^。！？\n]{0,60}(?:摄|图片来源[:：].*)$", re.M),
+)
+
+
+def _without_captions(text: str) -> str:
+    for rx in _CAPTION_RES:
+        text = rx.sub(" ", text)
+    return text
+
+
+# `中央纪委国家监委网站 陆丽环 王卓 福建省…`: a byline run into the text (outlet + authors).
+_BYLINE_OUTLET = re.compile(
+    r"^([\u4e00-\u9fff]{2,18}(?:网站|网|报|社|台|客户端|融媒体中心|新闻中心))"
+    r"(?:\s+[\u4e00-\u9fff]{2,3}){1,3}\s"
+)
+
+
+def _byline_outlet(paragraphs: list[str]) -> str | None:
+    """The outlet of a byline the scraper ran into the first paragraph; last resort."""
+    for s in _head_lines(paragraphs, 2):
+        m = _BYLINE_OUTLET.match(s)
+        if m:
+            return m.group(1)
+    return None
+
+
 def _source_or_site(meta: dict[str, str]) -> str | None:
     """The 来源 value; a relative name (省发改委, 区委办) is completed by the site's own
     name when the site names an organ (浙江省发展和改革委员会)."""
@@ -593,16 +674,23 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         or title_issuer
         or _dateline_agency(paragraphs)
         or _source_or_site(meta)
+        or _byline_outlet(paragraphs)
     )
 
     region: regions.Region | None = None
-    if issuer and is_national(issuer):
-        region = None
+    national = bool(issuer and is_national(issuer)) or _central_host(url)
+    if national:
+        # A central organ's or national medium's page has no region of its own, whatever
+        # places its story, captions or examples name; only a local news item headed
+        # by its place (河北遵化：…) is that place's.
+        region = _heading_place(title) or _dateline_place(paragraphs)
     else:
         if issuer:
             region = regions.find_in_text(issuer)
         if region is None:
             region = _site_region(meta.get("site_id_code"))
+        if region is None:
+            region = _heading_place(title) or _dateline_place(paragraphs)
         if region is None and issuer and _is_outlet(issuer):
             # a newspaper or news site naming no place of its own: the places its story
             # is about (珠海 in a 每日经济新闻 report) are not the issuer's region
@@ -612,7 +700,7 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
                 # 东区办事处 / 市发改局: an organ named relative to the site it publishes on
                 region = _site_name_region(meta)
             if region is None:
-                opening = "\n".join(paragraphs[:3])[:400]
+                opening = _without_captions("\n".join(paragraphs[:3]))[:400]
                 region = regions.find_in_text("\n".join(x for x in (title or "", opening) if x))
 
     doc_number = (

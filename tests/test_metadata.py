@@ -397,3 +397,55 @@ def test_event_line_above_a_date_is_no_signature():
     out = _meta(paragraphs, title="某某市巡察工作进展", meta={"source": "某某市纪委监委"})
     assert out["issuer"] == "某某市纪委监委"
 
+
+# --- regions from the right place (issue 14) -----------------------------------------------
+
+_CAPTIONED_COMMENTARY = [
+    "中央纪委国家监委网站 张某某 李某 “五一”将至，各地纪检监察机关紧盯节点开展监督检查。",
+    "福建省石狮市纪委监委深入辖区酒店开展监督检查。图为该市纪检监察干部走访了解有关情况。林某 摄",
+    "浙江省金华市婺城区纪委监委坚守节点开展监督检查。图为该区纪委监委联合审计部门抽查。楼某 摄",
+]
+
+
+def test_central_commentary_gets_no_county_from_its_captions():
+    """A central commentary illustrated with photos from several counties belongs to none of
+    them; its byline (outlet + authors run into the text) names the issuer."""
+    out = _meta(_CAPTIONED_COMMENTARY, title="深度关注丨以铁的纪律狠刹歪风邪气")
+    assert out["issuer"] == "中央纪委国家监委网站"
+    assert out["region_code"] is None and out["district"] is None
+
+
+def test_page_on_a_central_site_gets_no_region_from_a_passing_mention():
+    paragraphs = ["春节将至，江西省赣州市安远县纪委监委紧盯节点，持续纠治“四风”。",
+                  "各级纪检监察机关要严守节点不放松。"]
+    out = _meta(paragraphs, title="小切口发力深化作风建设",
+                url="http://www.ccdi.gov.cn/toutiaon/202501/t20250101_1.html")
+    assert out["region_code"] is None
+    # a provincial branch of a national site is local: its page keeps its place
+    out = _meta(paragraphs, title="小切口发力深化作风建设",
+                url="http://www.qh.xinhuanet.com/2019-03/20/c_1.htm")
+    assert out["district"] == "安远县"
+
+
+def test_captions_do_not_place_a_page_without_issuer():
+    paragraphs = ["近日，有关部门开展了节前监督检查。图为浙江省金华市婺城区纪委监委抽查现场。楼某 摄",
+                  "检查发现的问题已督促整改。"]
+    assert _meta(paragraphs, title="节前监督检查见实效")["region_code"] is None
+
+
+@pytest.mark.parametrize("title, code", [
+    ("新华视界｜河北遵化：山区乡村旅游热起来", "130281"),
+    ("安徽:派出8个巡视组开展第4轮巡视工作", "340000"),
+    ("平舆县：十三届县委第十轮巡察启动", "411723"),
+])
+def test_local_item_headed_by_its_place_gets_that_place(title, code):
+    """A national outlet's local news item headed by its place is that place's."""
+    out = _meta(["近日，当地有关部门开展了专项工作，取得明显成效。"], title=title,
+                meta={"source": "新华网"})
+    assert out["region_code"] == code
+
+
+def test_column_prefix_is_not_a_place():
+    out = _meta(["近日，有关部门开展了专项工作。"], title="广安观潮丨科学精准打好作风建设持久战",
+                meta={"source": "中央纪委国家监委网站"})
+    assert out["region_code"] is None
