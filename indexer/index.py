@@ -84,9 +84,17 @@ class BuildLock:
         self.fd: int | None = None
 
     def __enter__(self) -> "BuildLock":
-        durable.makedirs(self.path.parent)
-        created = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            durable.makedirs(self.path.parent)
+            created = not self.path.exists()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            raise BuildError(
+                f"cannot write to {self.path.parent} ({exc.strerror}): the index is read-only here. "
+                "It can be searched, served, checked and backed up as it is; build on a writable copy"
+            ) from None
         if created:
             # The lock file's name is made durable once; its content (the holder's pid)
             # is informational and the flock itself dies with the process.

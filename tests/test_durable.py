@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,152 @@ sys.exit(main(["build", {str(src)!r}, "--index", {str(ix)!r}, "--workers", "1"])
                         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
     assert len(index_state(ix)[0]) == 12
+
+
+# -- read-only serving ------------------------------------------------------------------
+
+RO_URLS = ("/?q=巡察", "/?q=整改&sort=date", "/api/search?q=巡察整改", "/api/search?q=莲湖区巡察整改进展",
+           "/api/search?q=公告&region=陕西省&from=2015-01-01", "/regions", "/export.csv?q=巡察", "/feed.atom?q=整改")
+
+
+def read_only_copy(demo_index: Path, tmp_path: Path) -> Path:
+    """A copy of an index whose folder and files are read-only (mode 555/444), without the
+    build lock: as a backup mounted read-only would be."""
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o755)
+    ix = ro / "ix"
+    shutil.copytree(demo_index, ix, ignore=shutil.ignore_patterns("BUILD.lock"))
+    for p in ix.iterdir():
+        p.chmod(0o444)
+    ix.chmod(0o555)
+    return ix
+
+
+def test_serving_a_read_only_index_writes_nothing_there(demo_index: Path, tmp_path: Path) -> None:
+    """Every read path (searches of each kind, documents, regions, exports, feeds, stats,
+    check, a reopen) run under the recorder of tests/crashfs.py: no file is created,
+    written, renamed or removed in the index folder, and no lock or temporary file."""
+    from app import create_app
+    from indexer.check import check
+    from indexer.search import Archive, SearchRequest
+    from tests.crashfs import Recorder as FsRecorder
+
+    ix = read_only_copy(demo_index, tmp_path)
+    before = sorted(os.listdir(ix))
+    opened_for_write: list[str] = []
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    with FsRecorder(ix) as rec:
+        os_open = os.open  # the recorder's: it records what is created or truncated
+
+        def spy_open(path, flags, *a, **k):  # type: ignore[no-untyped-def]
+            # ... and this catches any descriptor opened for writing, written or not
+            if flags & write_flags and os.path.abspath(path).startswith(str(ix)):
+                opened_for_write.append(str(path))
+            return os_open(path, flags, *a, **k)
+
+        os.open = spy_open  # type: ignore[assignment]
+        try:
+            archive = Archive(ix)
+            for q in ("巡察", "整改 -巡视", "莲湖区巡察整改进展", "文号:国办发〔2019〕3号"):
+                res = archive.search(SearchRequest(q=q, per_page=5))
+            archive.search(SearchRequest(q="公告", sort="date", region="陕西省"))
+            assert archive.stats()["documents"] > 40
+            archive._checked = 0.0  # the next call asks whether a build committed meanwhile
+            assert archive.snapshot() is not None
+            client = create_app({"INDEX_DIR": str(ix), "TESTING": True}).test_client()
+            for url in RO_URLS:
+                resp = client.get(url)
+                assert resp.status_code == 200, (url, resp.status_code)
+            doc_id = client.get("/api/search?q=巡察").get_json()["hits"][0]["id"]
+            assert client.get(f"/doc/{doc_id}").status_code == 200
+            assert client.get(f"/api/doc/{doc_id}").status_code == 200
+            assert check(ix).ok
+        finally:
+            os.open = os_open  # type: ignore[assignment]
+    assert res.total >= 0
+    assert rec.ops == [], [(op.kind, op.args[:2]) for op in rec.ops[:5]]
+    assert opened_for_write == []
+    assert sorted(os.listdir(ix)) == before
+
+
+def _capless() -> list[str] | None:
+    """A command prefix under which the OS refuses writes to a read-only file: nothing for
+    an unprivileged user; for root, setpriv without capabilities (root without
+    CAP_DAC_OVERRIDE obeys file modes); None when neither is available."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    probe = subprocess.run([setpriv, "--bounding-set=-all", "--inh-caps=-all", "true"], capture_output=True)
+    return [setpriv, "--bounding-set=-all", "--inh-caps=-all"] if probe.returncode == 0 else None
+
+
+def test_serve_search_and_check_on_a_read_only_folder_the_os_enforces(demo_index: Path, tmp_path: Path) -> None:
+    """The real thing: processes that cannot write to the folder (the OS says no) serve it
+    (waitress, the same answers as the writable index), search, check and back it up; a
+    build stops with a clear message and exit code 2."""
+    import json
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    prefix = _capless()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: cannot make the OS refuse writes to the folder")
+    ix = read_only_copy(demo_index, tmp_path)
+    py = [*prefix, sys.executable, "-m", "indexer"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(ix / 'probe')!r}, 'w')"],
+                           capture_output=True, text=True)
+    assert probe.returncode != 0 and "Permission denied" in probe.stderr  # the folder really is read-only
+
+    r = subprocess.run([*py, "check", "--index", str(ix)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([*py, "search", "巡察", "--index", str(ix), "--json"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["total"] > 0
+
+    bk = subprocess.run([*py, "backup", str(tmp_path / "copy"), "--index", str(ix)], capture_output=True,
+                        text=True, cwd=ROOT, timeout=120)
+    assert bk.returncode == 0, bk.stderr
+
+    src = tmp_path / "src"
+    corpus(src, 2)
+    b = subprocess.run([*py, "build", str(src), "--index", str(ix)], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert b.returncode == 2 and "read-only" in b.stderr and "Traceback" not in b.stderr, b.stderr
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([*py, "serve", "--index", str(ix), "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        from app import create_app
+
+        writable = create_app({"INDEX_DIR": str(demo_index), "TESTING": True}).test_client()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=a", timeout=5).read()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.3)
+        for url in RO_URLS:
+            quoted = urllib.request.quote(url, safe="/?=&:-")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{quoted}", timeout=30) as resp:
+                assert resp.status == 200, url
+                body = resp.read()
+            if url.startswith("/api/"):
+                got, want = json.loads(body), writable.get(url).get_json()
+                assert got["total"] == want["total"] > 0 and [h["id"] for h in got["hits"]] == \
+                    [h["id"] for h in want["hits"]], url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert sorted(os.listdir(ix)) == sorted(n for n in os.listdir(demo_index) if n != "BUILD.lock")
