@@ -91,3 +91,68 @@ def test_references_reported_when_installed():
         if value != "not installed":
             # We must stay ahead of the reference extractors.
             assert result["summary"]["f1"] > value, name
+
+
+# --------------------------------------------------------------------------- per-field scores
+
+
+def test_verbatim_title_counts_the_pages_characters():
+    from indexer.evaluate import same_issuer, verbatim
+
+    assert verbatim("山西品牌丝路行（南美站）", "山西品牌丝路行（南美站）")
+    assert not verbatim("山西品牌丝路行(南美站)", "山西品牌丝路行（南美站）")  # NFKC is no match
+    assert not verbatim("巡視整改", "巡视整改")  # nor is the script
+    assert verbatim("调整2007 年末", "调整2007年末")  # a heading's line break
+    assert verbatim(None, None) and not verbatim("标题", None)
+    assert same_issuer("中共某市纪委  某市监委", "中共某市纪委 某市监委")
+    assert not same_issuer("东区办事处", "中山市东区办事处")
+
+
+def test_issuer_scored_on_gold_pages(tmp_path: Path):
+    _mini_gold(tmp_path)
+    gold = json.loads((tmp_path / "001.gold.json").read_text(encoding="utf-8"))
+    gold["issuer"] = "某市人民政府"
+    (tmp_path / "001.gold.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    result = evaluate_dir(tmp_path, with_refs=False)
+    assert result["rows"][0]["issuer_ok"] is False  # the page names no issuer
+    assert result["summary"]["issuer_accuracy"] == 0.0
+    assert "issuer" in format_table(result).splitlines()[0]
+
+
+def _mini_manifest(root: Path) -> Path:
+    (root / "samples" / "text").mkdir(parents=True)
+    text = "关于开展巡察工作的公告\n根据工作安排，市委第一巡察组将进驻开展巡察，欢迎监督。\n中共某某县委\n2023年3月1日\n"
+    (root / "samples" / "text" / "a.txt").write_text(text, encoding="utf-8")
+    manifest = {"version": 1, "notices": {"samples/text/a.txt": {
+        "title": "关于开展巡察工作的公告", "date": "2023-03-01", "issuer": "中共某某县委",
+        "province": None, "city": None, "district": None,
+        "must_contain": ["市委第一巡察组"], "must_not_contain": ["首页"]}}}
+    path = root / "samples" / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_manifest_entries_are_scored_per_field(tmp_path: Path):
+    from indexer.evaluate import evaluate_path
+
+    path = _mini_manifest(tmp_path)
+    result = evaluate_path(path.parent)
+    row = result["rows"][0]
+    assert (row["body_ok"], row["title_ok"], row["issuer_ok"], row["date_ok"]) == (
+        True, True, True, True)
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    entry["notices"]["samples/text/a.txt"]["issuer"] = "中共某某市委"
+    path.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+    assert evaluate_path(path)["summary"]["issuer_accuracy"] == 0.0
+
+
+def test_cli_prints_per_field_accuracy_over_all_sets(tmp_path: Path, capsys):
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    _mini_gold(gold)
+    _mini_manifest(tmp_path)
+    assert main([str(gold), str(tmp_path / "samples"), "--no-refs"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("ALL 2 pages:")
+    for field in ("body", "title", "issuer", "date", "region"):
+        assert f"{field} " in last
