@@ -12,22 +12,24 @@ Served in production by waitress (`python -m indexer serve`); never run in debug
 from __future__ import annotations
 
 import calendar
+import datetime
 import gzip
 import logging
 import math
 import os
 import re
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request, stream_with_context, url_for
+from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 
-from indexer import feeds
-from indexer.search import Archive, IndexMissing, SearchError, SearchRequest, check_date
+from indexer import dates, feeds, regions
+from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
 from indexer.whooshlib import IndexUnreadable
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,8 @@ MAX_PARAM = 200         # other parameters are short by nature (names, codes, da
 FACET_LIMIT = 12        # facet values shown before "更多"
 PAGE_WINDOW = 2         # page links shown on each side of the current page
 DOC_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
-SEARCH_PARAMS = ("q", "region", "from", "to", "type", "sort", "page", "collapse", "exact")
-FILTER_PARAMS = ("q", "region", "from", "to", "type", "exact")  # what a feed or an export is "of"
+SEARCH_PARAMS = ("q", "scope", "region", "from", "to", "type", "sort", "page", "collapse", "exact")
+FILTER_PARAMS = ("q", "scope", "region", "from", "to", "type", "exact")  # what a feed or an export is "of"
 SIMILAR_LIMIT = 5
 MARK_RE = re.compile(r"</?mark>")
 # Names that carry no information in a place line ("北京市 市辖区 东城区").
@@ -116,6 +118,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.add_url_rule("/export.csv", "export_csv", export_csv)
     app.add_url_rule("/export.jsonl", "export_jsonl", export_jsonl)
     app.add_url_rule("/regions", "regions", regions_page)
+    app.add_url_rule("/api/regions/suggest", "api_region_suggest", api_region_suggest)
 
     app.after_request(add_security_headers)
     app.after_request(compress_response)
@@ -158,11 +161,18 @@ def make_request(params: dict[str, str], per_page: int = PER_PAGE, collapse: boo
     raw_page = params.get("page", "1")
     if not raw_page.isascii() or not raw_page.isdigit() or len(raw_page) > 9:
         raise SearchError("页码应为大于 0 的整数")
+    if q and params.get("scope") == "title":
+        q = f"标题:({q})"  # the query language's field syntax, applied to every literal
+    date_from = read_date(params.get("from"), "起始日期")
+    date_to = read_date(params.get("to"), "截止日期")
+    date_from, date_to, swapped = dates.order_range(date_from, date_to)
+    if swapped:
+        notes.append(f"起始日期晚于截止日期，已按 {date_from} 至 {date_to} 检索")
     req = SearchRequest(
         q=q,
         region=params.get("region"),
-        date_from=params.get("from"),
-        date_to=params.get("to"),
+        date_from=date_from,
+        date_to=date_to,
         doc_type=params.get("type"),
         sort=params.get("sort", "relevance"),
         page=int(raw_page),
@@ -175,12 +185,41 @@ def make_request(params: dict[str, str], per_page: int = PER_PAGE, collapse: boo
     return req, notes
 
 
-def run_search(params: dict[str, str], per_page: int = PER_PAGE, collapse: bool = False) -> tuple[dict[str, Any], list[str]]:
-    """Search and return (result dict, messages); raises SearchError / IndexMissing."""
+def read_date(value: str | None, label: str) -> str | None:
+    """A typed date in ISO form (2018/1/1, 2018.1.1, 2018年1月1日 are read too); the
+    messages are the search layer's, which still checks the ISO result."""
+    try:
+        return dates.parse_date(value)
+    except dates.DateFormatError:
+        raise SearchError(f"{label}格式应为 YYYY-MM-DD，例如 2022-05-06") from None
+    except dates.DateValueError:
+        raise SearchError(f"{label}不是有效日期：{(value or '').strip()}") from None
+
+
+def run_search(params: dict[str, str], per_page: int = PER_PAGE, collapse: bool = False,
+               last_page_instead: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Search and return (result dict, messages); raises SearchError / IndexMissing.
+
+    `last_page_instead` (the web page): a page past the end shows the last page with a note
+    rather than a 400 (a bookmarked page 5 of a result that shrank); the API keeps its 400.
+    """
     req, notes = make_request(params, per_page, collapse=collapse)
-    res = archive().search(req)
-    if res.total == 0 and req.page > 1:
+    try:
+        res = archive().search(req)
+    except SearchError as exc:
+        if not last_page_instead or req.page <= 1 or isinstance(exc, IndexMissing):
+            raise
+        res = None
+    if last_page_instead and req.page > 1 and (res is None or res.total == 0):
+        first = archive().search(replace(req, page=1))
+        last = first.pages
+        if req.page > last:
+            notes.append(f"没有第 {req.page} 页，共 {last} 页，以下是最后一页")
+            res = first if last == 1 else archive().search(replace(req, page=last))
+            params["page"] = str(last)
+    elif res is not None and res.total == 0 and req.page > 1:
         raise SearchError("页码超出范围：共 1 页")
+    assert res is not None  # a page within range was found, or the last page was searched
     data = res.as_dict()
     return data, notes + list(data.get("messages") or [])
 
@@ -253,15 +292,10 @@ def safe_link(url: str | None) -> str | None:
 
 
 def date_input_type(value: str | None) -> str:
-    """`date` normally; `text` for a malformed value, so the user sees what to correct
-    (a date input would silently show an empty box)."""
-    if not value:
-        return "date"
-    try:
-        check_date(value, "日期")
-    except SearchError:
-        return "text"
-    return "date"
+    """Always `text`: a native date control follows the browser's language (mm/dd/yyyy in an
+    English-language browser), while readers here write year first; the server reads the
+    common forms (2018-01-01, 2018/1/1, 2018.1.1, 2018年1月1日)."""
+    return "text"
 
 
 def region_trail(region: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -430,21 +464,138 @@ def all_types() -> list[str]:
 # -- routes ------------------------------------------------------------------------------
 
 
-def search_page() -> tuple[str, int] | str:
+def clean_redirect(params: dict[str, str]) -> Response | None:
+    """A redirect to the tidy URL of a submitted form, or None when the URL is tidy already.
+
+    A GET form sends every field (`region=&from=&to=&sort=relevance`); readers copy and share
+    those URLs, so empty and default values are dropped. 在结果中搜索 (`within`, the previous
+    query) is folded into q, and dates typed as 2018/1/1 or 2018年1月1日 become 2018-01-01:
+    the result is an ordinary, bookmarkable search. Only these cases redirect (never a loop).
+    """
+    untidy = False
+    for key, value in request.args.items(multi=True):
+        if key == "within" or not value.strip() or value != value.strip():
+            untidy = True
+        elif (key, value) in (("sort", "relevance"), ("page", "1"), ("scope", "all")):
+            untidy = True
+    within = request.args.get("within", "").strip()[:MAX_Q]
+    if within and params.get("q") and within != params["q"]:
+        params["q"] = f"{within} {params['q']}"[:MAX_Q]
+    if params.get("scope") == "all":
+        params.pop("scope")
+    for key in ("from", "to"):
+        try:
+            value = dates.parse_date(params.get(key))
+        except ValueError:
+            continue  # left as typed: the search says what is wrong with it
+        if value and value != params[key]:
+            params[key], untidy = value, True
+    if not untidy:
+        return None
+    return redirect(search_url(params, page=params.get("page")), code=302)
+
+
+def region_display(params: dict[str, str], data: dict[str, Any] | None) -> str:
+    """What the 地区 box shows: the region's name (never its code), as short as stays unique."""
+    raw = params.get("region", "")
+    region = (data or {}).get("region") or {}
+    trail = [p["name"] for p in region_trail(region)]
+    if not trail:
+        return raw
+    if not raw.isdigit():
+        return raw
+    return unique_name(region.get("code", ""), trail)
+
+
+def unique_name(code: str, trail: list[str]) -> str:
+    """The shortest tail of the place path that resolves to `code` alone (莲湖区, 南京市鼓楼区)."""
+    for start in range(len(trail) - 1, -1, -1):
+        name = "".join(trail[start:])
+        found = regions.resolve(name)
+        if found is not None and found.code == code:
+            return name
+    return "".join(trail)
+
+
+def region_choices(params: dict[str, str]) -> list[dict[str, Any]] | None:
+    """Candidates for an ambiguous region name (鼓楼区 -> 南京市鼓楼区, 福州市鼓楼区 ...), each with
+    the number of notices the search finds there; None when the name is not ambiguous."""
+    name = params.get("region", "")
+    if not name or name.isdigit() or regions.resolve(name) is not None:
+        return None
+    many = regions.candidates(name)
+    if len(many) < 2:
+        return None
+    out = []
+    for r in many[:12]:
+        trail = [p for p in (regions.names(r.code)) if p and p not in FILLER_PLACES]
+        try:
+            req, _ = make_request({**params, "region": r.code, "page": "1"}, per_page=1)
+            count = archive().count(req)
+        except SearchError:
+            count = 0
+        out.append({"code": r.code, "path": "".join(dict.fromkeys(trail)), "count": count,
+                    "href": search_url(params, region=r.code)})
+    out.sort(key=lambda c: (-c["count"], c["code"]))
+    return out
+
+
+def quick_dates(params: dict[str, str], today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """近一周 / 近一月 / 近一年 links, as government search sites offer them (plus 不限)."""
+    today = today or datetime.date.today()
+    spans = (("不限", None), ("近一周", datetime.timedelta(days=7)), ("近一月", datetime.timedelta(days=30)),
+             ("近一年", datetime.timedelta(days=365)))
+    out = []
+    cur = (params.get("from"), params.get("to"))
+    for label, span in spans:
+        rng = (None, None) if span is None else ((today - span).isoformat(), today.isoformat())
+        out.append({"label": label, "href": search_url(params, from_=rng[0], to=rng[1]), "current": cur == rng})
+    return out
+
+
+def with_doc_numbers(hits: list[dict[str, Any]]) -> None:
+    """Add each hit's 文号 (stored with the notice; the search layer's hits do not carry it)."""
+    for h in hits:
+        try:
+            doc = archive().get(h["id"])
+        except SearchError:
+            doc = None
+        h["doc_number"] = (doc or {}).get("doc_number")
+
+
+def search_page() -> tuple[str, int] | str | Response:
     """The search page; with no q it lists the newest notices (filters work alone)."""
     params = read_params()
+    tidy = clean_redirect(params)
+    if tidy is not None:
+        return tidy
     g.params = params
     data: dict[str, Any] | None = None
     messages: list[str] = []
     error: str | None = None
     status = 200
+    choices = region_choices(params)
     try:
-        data, messages = run_search(params, collapse=True)
+        if choices is not None:  # search everywhere meanwhile; the page asks which one was meant
+            data, messages = run_search({k: v for k, v in params.items() if k != "region"},
+                                        collapse=True, last_page_instead=True)
+        else:
+            data, messages = run_search(params, collapse=True, last_page_instead=True)
     except IndexMissing as exc:
         return index_missing(exc)
     except SearchError as exc:
         error, status = str(exc), 400
+    if data:
+        with_doc_numbers(data["hits"])
+    own = None
+    if data and data.get("region") and data["facets"].get("region"):
+        own = data["total"] - sum(f["count"] for f in data["facets"]["region"])
     ctx: dict[str, Any] = {
+        "region_box": region_display(params, data),
+        "region_choices": choices,
+        "quick_dates": quick_dates(params),
+        "own_count": own,
+        "has_reposts": bool(data and any(h.get("reposts") for h in data["hits"])),
         "params": params,
         "data": data,
         "messages": messages,
@@ -463,6 +614,50 @@ def search_page() -> tuple[str, int] | str:
         "doc_params": {k: v for k, v in params.items()},
     }
     return render_template("search.html", **ctx), status
+
+
+REGION_SUGGEST_LIMIT = 10
+
+
+def _suggest_table() -> list[tuple[str, str, str, str]]:
+    """(name, short, path, code) of every division, built once from the division table."""
+    table = current_app.extensions.get("region_suggest")
+    if table is None:
+        table = []
+        for r in regions.all_regions():
+            if r.name in FILLER_PLACES:
+                continue
+            trail = [n for n in regions.names(r.code) if n and n not in FILLER_PLACES]
+            table.append((r.name, r.short, "".join(dict.fromkeys(trail)), r.code))
+        table.sort(key=lambda t: (len(t[3].rstrip("0")), t[3]))
+        current_app.extensions["region_suggest"] = table
+    return table
+
+
+def api_region_suggest() -> Response | tuple[Response, int]:
+    """Regions whose name starts with (then contains) what was typed, from the division table
+    (offline), with the archive's notice count of each: the 地区 box's suggestions."""
+    typed = request.args.get("q", "").strip()[:20]
+    if not typed:
+        return jsonify({"suggestions": []})
+    try:
+        counts = archive().region_counts()
+    except IndexMissing as exc:
+        return index_missing(exc)
+    starts, contains = [], []
+    for name, short, path, code in _suggest_table():
+        if name.startswith(typed) or short.startswith(typed) or path.startswith(typed):
+            starts.append((name, path, code))
+        elif typed in name:
+            contains.append((name, path, code))
+    # names that start with the text first; within each group, regions with notices first
+    picked = sorted(starts, key=lambda t: -counts.get(t[2], 0)) + sorted(contains, key=lambda t: -counts.get(t[2], 0))
+    out = []
+    for name, path, code in picked[:REGION_SUGGEST_LIMIT]:
+        trail = [n for n in regions.names(code) if n and n not in FILLER_PLACES]
+        value = unique_name(code, list(dict.fromkeys(trail)))
+        out.append({"name": name, "path": path, "code": code, "value": value, "count": counts.get(code, 0)})
+    return jsonify({"suggestions": out})
 
 
 def valid_doc_id(doc_id: str) -> bool:

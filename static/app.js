@@ -41,8 +41,66 @@
     });
   }
 
+  // Submit without empty fields, so the URL carries only what was chosen (the server also
+  // tidies URLs, this saves the redirect).
+  function tidyForms() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[method=get]"), function (form) {
+      form.addEventListener("submit", function () {
+        Array.prototype.forEach.call(form.elements, function (el) {
+          if (el.name && !el.disabled && (el.type !== "radio" && el.type !== "checkbox" || el.checked) && el.value.trim() === "") {
+            el.disabled = true;
+          }
+        });
+      });
+    });
+    // 文种 applies as soon as it is chosen
+    Array.prototype.forEach.call(document.querySelectorAll("select[data-autosubmit]"), function (sel) {
+      sel.addEventListener("change", function () {
+        if (sel.form.requestSubmit) sel.form.requestSubmit(); else sel.form.submit();
+      });
+    });
+    // 自定义 focuses the start date box
+    Array.prototype.forEach.call(document.querySelectorAll(".custom-dates"), function (a) {
+      a.addEventListener("click", function (ev) {
+        var box = document.getElementById("from");
+        if (box) { ev.preventDefault(); box.focus(); }
+      });
+    });
+  }
+
+  // 地区 box: regions from the division table as one types (a datalist the browser shows).
+  function regionSuggest() {
+    var box = document.querySelector("input[data-suggest]");
+    if (!box || !window.fetch) return;
+    var list = document.getElementById(box.getAttribute("list"));
+    var timer = null, last = "";
+    box.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var typed = box.value.trim();
+        if (!typed || typed === last) return;
+        last = typed;
+        fetch(box.getAttribute("data-suggest") + "?q=" + encodeURIComponent(typed), {credentials: "same-origin"})
+          .then(function (r) { return r.ok ? r.json() : {suggestions: []}; })
+          .then(function (data) {
+            if (box.value.trim() !== typed) return;
+            while (list.firstChild) list.removeChild(list.firstChild);
+            data.suggestions.forEach(function (s) {
+              var opt = document.createElement("option");
+              opt.value = s.value;
+              opt.label = s.path + "（" + s.count + " 条）";
+              list.appendChild(opt);
+            });
+          })
+          .catch(function () {});
+      }, 120);
+    });
+  }
+
   ready(function () {
     filterToggle();
     chartToggle();
+    tidyForms();
+    regionSuggest();
   });
 })();

@@ -228,10 +228,12 @@ def test_search_facets_paging_and_document(server: str, browser: Any, width: int
         page.goto(server + "/?q=" + quote("整改"))
         if width < 600:
             page.locator(".filter-toggle").click()
-        page.get_by_label("起始日期").fill("2016-01-01")
-        page.get_by_label("截止日期").fill("2025-12-31")
-        page.get_by_label("日期", exact=True).check()
+        page.get_by_label("起始日期").fill("2016/1/1")  # lenient: read as 2016-01-01
+        page.get_by_label("截止日期").fill("2025年12月31日")
         page.get_by_role("button", name="搜索").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url) == {"q": "整改", "from": "2016-01-01", "to": "2025-12-31"}  # clean URL
+        page.locator(".sort-links").get_by_role("link", name="日期").click()  # the one sort control
         page.wait_for_load_state("load")
         total = _count(page)
         assert total > 10
@@ -368,6 +370,59 @@ def test_regions_and_error_pages_pass_axe(server: str, browser: Any, width: int,
         _axe(page, f"404 @{width}")
         assert page.goto(server + "/?from=2020-13-01").status == 400
         _axe(page, f"400 @{width}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_query_form_tools(server: str, browser: Any, width: int, height: int) -> None:
+    """Region suggestions as one types, quick dates, the 标题 scope, 在结果中搜索, jump to page."""
+    context, page, watch = _open(browser, width, height)
+    try:
+        page.goto(server + "/?q=" + quote("巡察"))
+        if width < 600:
+            page.locator(".filter-toggle").click()
+        page.locator("#region").press_sequentially("莲湖", delay=30)
+        page.locator("#region-list option").first.wait_for(state="attached")
+        assert page.locator("#region-list option").first.get_attribute("value") == "莲湖区"
+        _axe(page, f"region suggestions @{width}")
+        page.locator("#region").fill("莲湖区")
+        page.locator(".apply-filters").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url) == {"q": "巡察", "region": "莲湖区"}
+        assert page.locator("#region").input_value() == "莲湖区"
+        # quick dates: 近一年 sets a one-year range ending today
+        page.goto(server + "/?q=" + quote("巡察"))
+        if width < 600:
+            page.locator(".filter-toggle").click()
+        page.locator(".quick-dates").get_by_role("link", name="近一年").click()
+        page.wait_for_load_state("load")
+        p = _params(page.url)
+        assert set(p) == {"q", "from", "to"} and p["from"] < p["to"]
+        assert page.locator(".quick-dates a.current").inner_text() == "近一年"
+        # scope switch: 标题 only
+        page.goto(server + "/?q=" + quote("整改"))
+        full = _count(page)
+        page.get_by_label("标题", exact=True).check()
+        page.get_by_role("button", name="搜索").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url) == {"q": "整改", "scope": "title"} and 0 < _count(page) < full
+        # 在结果中搜索
+        page.goto(server + "/?q=" + quote("巡察"))
+        page.get_by_label("检索词").fill("整改")
+        page.get_by_label("在结果中搜索").check()
+        page.get_by_role("button", name="搜索").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url) == {"q": "巡察 整改"}
+        # jump to page
+        page.goto(server + "/?q=" + quote("巡察"))
+        page.get_by_label("跳到第").fill("2")
+        page.get_by_role("button", name="跳转").click()
+        page.wait_for_load_state("load")
+        assert _params(page.url) == {"q": "巡察", "page": "2"}
+        assert page.locator(".pagination [aria-current='page']").inner_text() == "2"
+        _axe(page, f"page 2 via jump @{width}")
+        assert watch.problems(page) == []
     finally:
         context.close()
 
