@@ -22,7 +22,9 @@ Orders of trust (first valid value wins):
 - issuer: info_发文机关 > the forwarding organ of a 转发/批转 title > the organisation lines
   of the signature (just above the date) > the organ of a decree (中华人民共和国国务院令) >
   the organ a title starts with (中共XX区委关于...) > a news agency dateline (新华社X月X日电)
-  > meta source / 来源 (completed by the site name when relative, 省发改委); a news site such
+  > meta source / 来源 (completed by the site name when relative, 省发改委; an organ named
+  without its place gets the place the site is named after, 东区办事处 on 中山网 ->
+  中山市东区办事处); a news site such
   as 人民网 only names the publisher, hence last. A 来源 value run together with its
   neighbours keeps one name (中国新闻网 王帆 -> 中国新闻网; 人民网-人民日报 -> 人民日报).
 - region: from the issuer; when the issuer is a national organ or national medium (中央...,
@@ -589,6 +591,18 @@ _SITE_SUFFIX = re.compile(
 )
 
 
+def _complete_organ(organ: str, region: regions.Region) -> str:
+    """`东区办事处` printed as the 来源 of 中山网 is 中山市东区办事处: an organ named without
+    its place gets the name of the place its site is named after, so the issuer says whose
+    office it is (as a 省发改委 on 浙江省发展和改革委员会's site is that organ). A name that is
+    relative by level (市发改委, 县纪委) or joint is left as printed."""
+    if " " in organ or re.match(r"^(?:中共|中国共产党|[省市区县州旗镇乡村本])", organ):
+        return organ
+    if regions.find_in_text(organ) is not None:
+        return organ
+    return region.name + organ
+
+
 def _site_name_region(meta: dict[str, str]) -> regions.Region | None:
     """The province or city a local site is named after (中山网, 湖州市人民政府), from its
     og:site_name or the name its <title> ends with. An organ printed as the source of such
@@ -664,6 +678,7 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         or _timestamp_in_head(paragraphs)
     )
 
+    from_source = _source_or_site(meta)
     title_issuer = _issuer_from_title(title)
     forwarded = bool(title and re.search(r"转发|批转", title))
     issuer = (
@@ -673,7 +688,7 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         or _decree(paragraphs)[1]
         or title_issuer
         or _dateline_agency(paragraphs)
-        or _source_or_site(meta)
+        or from_source
         or _byline_outlet(paragraphs)
     )
 
@@ -699,6 +714,8 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
             if issuer and _is_org_line(issuer):
                 # 东区办事处 / 市发改局: an organ named relative to the site it publishes on
                 region = _site_name_region(meta)
+                if region is not None and issuer == from_source:
+                    issuer = _complete_organ(issuer, region)
             if region is None:
                 opening = _without_captions("\n".join(paragraphs[:3]))[:400]
                 region = regions.find_in_text("\n".join(x for x in (title or "", opening) if x))

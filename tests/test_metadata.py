@@ -449,3 +449,15 @@ def test_column_prefix_is_not_a_place():
     out = _meta(["近日，有关部门开展了专项工作。"], title="广安观潮丨科学精准打好作风建设持久战",
                 meta={"source": "中央纪委国家监委网站"})
     assert out["region_code"] is None
+
+
+@pytest.mark.parametrize("source, site, issuer", [
+    ("东区办事处", "中山网", "中山市东区办事处"),      # named without its place: the site's place
+    ("市发改局", "湖州市人民政府", "市发改局"),       # relative by level: left as printed
+    ("中共东区工委", "中山网", "中共东区工委"),
+    ("顺德区大良街道办事处", "中山网", "顺德区大良街道办事处"),  # names its own place
+])
+def test_organ_named_without_its_place_is_completed_by_its_site(source, site, issuer):
+    out = _meta(["有关单位一行到众创金融街调研，了解企业发展情况。"], title="一行到众创金融街开展调研工作",
+                meta={"source": source, "title_site": site})
+    assert out["issuer"] == issuer
