@@ -274,16 +274,8 @@ def default_index_dir() -> Path:
     return Path(os.environ.get("INDEX_DIR") or "index")
 
 
-def open_or_create(index_dir: Path, rebuild: bool = False) -> Any:
+def open_or_create(index_dir: Path) -> Any:
     version_path = index_dir / VERSION_FILE
-    if rebuild and index_dir.exists():
-        for child in index_dir.iterdir():
-            if child.name in (LOCK_FILE, ".gitkeep"):
-                continue
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
     if whooshlib.exists(index_dir):
         found = version_path.read_text().strip() if version_path.exists() else "?"
         if found != SCHEMA_VERSION:
@@ -398,6 +390,32 @@ def build(
             raise BuildError(_disk_error_message(index_dir, exc)) from exc
 
 
+def _rebuild_beside(index_dir: Path, files: list[str], report: BuildReport, t0: float, *, batch_size: int,
+                    workers: int, progress: bool | None, on_commit: Callable[[int], None] | None) -> BuildReport:
+    """`--rebuild` over an existing index: the new index is built beside the old one (in
+    index/.rebuild, committed batch by batch as any build) and switched to only when it is
+    complete (whooshlib.adopt: one TOC rename). Until then searches, `serve` and a power cut
+    see the old index, whole; a crash part-way leaves it as it was, and the next build
+    removes the unfinished staging folder. The rebuild is acknowledged (`on_commit`) once,
+    at the switch. Costs the disk space of both indexes while it runs."""
+    staging = index_dir / whooshlib.STAGING
+    durable.makedirs(staging)
+    _build_locked(staging, files, report, t0, prune=False, rebuild=False, batch_size=batch_size,
+                  workers=workers, progress=progress, on_commit=None)
+    whooshlib.adopt(index_dir, staging)
+    # After the switch, not before: a power cut between the two leaves a new-format TOC
+    # with an old version stamp, refused until rebuilt (never an old index passed as new).
+    version_path = index_dir / VERSION_FILE
+    found = version_path.read_text(errors="replace").strip() if version_path.exists() else ""
+    if found != SCHEMA_VERSION:
+        durable.atomic_write(version_path, (SCHEMA_VERSION + "\n").encode())
+    shutil.rmtree(staging, ignore_errors=True)
+    if on_commit:
+        on_commit(1)
+    report.seconds = time.monotonic() - t0
+    return report
+
+
 def _disk_error_message(index_dir: Path, exc: OSError) -> str:
     """Clean up after a write the disk refused and say what the index still holds."""
     removed = whooshlib.remove_uncommitted(index_dir)
@@ -421,7 +439,16 @@ def _disk_error_message(index_dir: Path, exc: OSError) -> str:
 def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: float, *, prune: bool,
                   rebuild: bool, batch_size: int, workers: int, progress: bool | None,
                   on_commit: Callable[[int], None] | None) -> BuildReport:
-    ix = open_or_create(index_dir, rebuild=rebuild)
+    staging = index_dir / whooshlib.STAGING
+    if staging.exists():
+        shutil.rmtree(staging)  # an unfinished rebuild's (this build holds the lock)
+    if rebuild and whooshlib.exists(index_dir):
+        return _rebuild_beside(index_dir, files, report, t0, batch_size=batch_size, workers=workers,
+                               progress=progress, on_commit=on_commit)
+    # A rebuild of a folder that holds no index has nothing to keep: it is a build in
+    # place, committed batch by batch (leftover files of no generation are deleted by the
+    # first commit).
+    ix = open_or_create(index_dir)
     by_id, by_file, file_sig = existing_state(index_dir)
     todo: list[str] = []
     for f in files:

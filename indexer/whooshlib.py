@@ -141,9 +141,44 @@ class DurableFileStorage(FileStorage):
         self.sync_dir()
 
 
+# `build --rebuild` writes the new index here, inside the index folder (same file system,
+# so its files can be renamed into place), and switches to it only once it is complete.
+# The leading dot keeps Whoosh's clean-up, `check` and `backup` away from it.
+STAGING = ".rebuild"
+
+
+def adopt(path: str | os.PathLike[str], staging: str | os.PathLike[str]) -> int:
+    """Make the latest generation of the index in `staging` the next generation of the
+    index in `path`, in one step a power cut cannot split: the staged segment files are
+    renamed into `path` and the folder fsynced (their names durable), then a new table of
+    contents naming only them is written (temporary name, fsync, rename, fsync), and only
+    then are the old generation's files deleted. Until that rename, `path` holds its old
+    generation, complete; after it, the new one. Returns the new generation number."""
+    from whoosh.index import TOC, clean_files
+
+    path, staging = Path(path), Path(staging)
+    sst, mst = storage(staging), storage(path)
+    toc = TOC.read(sst, INDEX_NAME, TOC._latest_generation(sst, INDEX_NAME))
+    ids = {seg.segment_id() for seg in toc.segments}
+    segpat = TOC._segment_pattern(INDEX_NAME)
+    for name in sorted(os.listdir(staging)):
+        m = segpat.match(name)
+        if m is None or m.group(1) not in ids:
+            continue
+        if (path / name).exists():  # random 16-character ids: never seen, but never overwrite
+            raise FileExistsError(f"{path / name} exists; the staged segment cannot be moved in")
+        os.rename(staging / name, path / name)
+    durable.fsync_dir(path)
+    gen = max(TOC._latest_generation(mst, INDEX_NAME), 0) + 1
+    TOC(toc.schema, toc.segments, gen).write(mst, INDEX_NAME)
+    clean_files(mst, INDEX_NAME, gen, toc.segments)
+    return gen
+
+
 def remove_uncommitted(path: str | os.PathLike[str]) -> list[str]:
     """Delete what a failed build left behind: segment files the latest table of contents
-    does not name, temporary TOCs and version files, Whoosh's scratch folder. Only a build
+    does not name, temporary TOCs and version files, Whoosh's scratch folder and an
+    unfinished rebuild's staging folder. Only a build
     (holding the lock) calls this; committed files are never touched. Returns the names."""
     import shutil
 
@@ -166,7 +201,7 @@ def remove_uncommitted(path: str | os.PathLike[str]) -> list[str]:
         target = folder / name
         m = segpat.match(name)
         try:
-            if name == f"{INDEX_NAME}.tmp" and target.is_dir():
+            if name in (f"{INDEX_NAME}.tmp", STAGING) and target.is_dir():
                 shutil.rmtree(target, ignore_errors=True)
             elif (name.startswith(f"_{INDEX_NAME}_") and ".toc." in name) or \
                     (name.startswith(".ARCHIVE_VERSION.") and name.endswith(".tmp")) or \

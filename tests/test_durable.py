@@ -443,3 +443,71 @@ def test_serve_search_and_check_on_a_read_only_folder_the_os_enforces(demo_index
         proc.terminate()
         proc.wait(timeout=30)
     assert sorted(os.listdir(ix)) == sorted(n for n in os.listdir(demo_index) if n != "BUILD.lock")
+
+
+# -- an atomic --rebuild ------------------------------------------------------------------
+
+
+def test_a_crash_part_way_through_rebuild_leaves_the_old_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new index is built beside the old one and switched to once complete: a build
+    that dies after some of its batches leaves the old index, whole and searchable; the
+    rerun switches to the new one."""
+    from indexer import whooshlib
+    from indexer.check import check
+    from indexer.search import Archive
+
+    src = tmp_path / "src"
+    corpus(src, 10)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False, batch_size=4)
+    before = index_state(ix)
+    serving = Archive(ix)  # a server with the old index open
+    serving.snapshot()
+    for f in sorted(src.iterdir())[:4]:
+        f.unlink()
+    corpus(src, 3, start=20)  # the rebuild's sources: 6 old pages and 3 new ones
+
+    commits = {"n": 0}
+    real_commit = whooshlib.commit
+
+    def dies_at_the_third_commit(w):  # type: ignore[no-untyped-def]
+        commits["n"] += 1
+        if commits["n"] == 3:
+            raise KeyboardInterrupt("the machine went down")
+        real_commit(w)
+
+    monkeypatch.setattr(whooshlib, "commit", dies_at_the_third_commit)
+    with pytest.raises(KeyboardInterrupt):
+        build([src], ix, rebuild=True, workers=1, progress=False, batch_size=2)
+    monkeypatch.undo()
+    assert commits["n"] == 3  # two batches of the rebuild had been committed
+    assert index_state(ix) == before and len(before[0]) == 10
+    assert check(ix).ok
+    serving._checked = 0.0
+    assert len(index_state(ix)[0]) == 10 and serving.stats()["documents"] == 10
+
+    report = build([src], ix, rebuild=True, workers=1, progress=False, batch_size=2)
+    assert report.added == 9 and not report.failed
+    ids, hits = index_state(ix)
+    assert len(ids) == 9 == len(set(ids)) and hits == 9
+    assert check(ix).ok
+    assert not (ix / whooshlib.STAGING).exists()
+    assert not [n for n in os.listdir(ix) if n.endswith(".tmp") or n.startswith("_MAIN_") and
+                n != f"_MAIN_{whooshlib.open_index(ix).latest_generation()}.toc"]
+    serving._checked = 0.0
+    assert serving.stats()["documents"] == 9
+    serving.close()
+
+
+def test_a_rebuild_of_a_folder_without_an_index_commits_batch_by_batch(tmp_path: Path) -> None:
+    """With nothing to keep, --rebuild builds in place: a crash loses at most one batch."""
+    src = tmp_path / "src"
+    corpus(src, 6)
+    ix = tmp_path / "ix"
+    seen: list[int] = []
+
+    def count(_n: int) -> None:
+        seen.append(len(index_state(ix)[0]))
+
+    build([src], ix, rebuild=True, workers=1, progress=False, batch_size=2, on_commit=count)
+    assert seen == [2, 4, 6]

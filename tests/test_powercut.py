@@ -257,3 +257,64 @@ def test_the_power_cut_check_catches_a_build_that_does_not_fsync(tmp_path: Path,
         assert lost is not None, "no crash state lost an acknowledged commit of a build without fsync"
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_every_power_cut_state_of_a_rebuild_holds_the_old_or_the_new_index(tmp_path: Path) -> None:
+    """`build --rebuild` over an index, recorded the same way: at every cut the index is the
+    old one, complete, or the new one, complete (the new one once acknowledged); never
+    empty, never a mix; a rerun of the rebuild completes."""
+    t0 = time.monotonic()
+    root = _memory_dir(tmp_path / "rebuild")
+    try:
+        src = root / "src"
+        _corpus(src)
+        ws = root / "ws"
+        ws.mkdir()
+        index = ws / "index"
+        build([src], index, workers=1, progress=False, batch_size=BATCH)
+        old = {"contents": _contents(index), "answers": _answers(index)}
+        _second_round(src)
+        with Recorder(ws) as rec:
+            build([src], index, rebuild=True, workers=1, progress=False, batch_size=BATCH,
+                  on_commit=lambda n: rec.mark("ack", n))
+        rec.verify_live()
+        new = {"contents": _contents(index), "answers": _answers(index)}
+        assert old["contents"] != new["contents"] and old["contents"] and new["contents"]
+        states = CrashModel(rec).states(variants_per_cut=1, seed=4)
+        checked: dict[str, bool] = {}
+        seen = {"old": 0, "new": 0}
+        reruns = 0
+        rerun_every = max(1, len(states) // 12)
+        failures: list[str] = []
+        for i, state in enumerate(states):
+            acked = any(m[0] == "ack" for m in state.marks)
+            where = state.materialize(root / f"s{i}")
+            ix = where / "index"
+            try:
+                assert whooshlib.exists(ix), "no index"
+                got = _contents(ix)
+                which = "new" if got == new["contents"] else "old" if got == old["contents"] else None
+                assert which is not None, f"{len(got)} notices: neither the old index nor the new one"
+                assert not (acked and which == "old"), "the rebuild was acknowledged but the old index is back"
+                seen[which] += 1
+                assert _answers(ix) == (new if which == "new" else old)["answers"]
+                key = _check_key(ix)
+                if key not in checked:
+                    report = check(ix)
+                    checked[key] = report.ok
+                    assert report.ok, report.problems[:3]
+                if i % rerun_every == 0:
+                    reruns += 1
+                    build([src], ix, rebuild=True, workers=1, progress=False, batch_size=BATCH)
+                    assert _contents(ix) == new["contents"] and check(ix).ok
+                    assert not (ix / whooshlib.STAGING).exists()
+            except Exception as exc:
+                failures.append(f"cut {state.cut} ({state.label}, acknowledged={acked}): {type(exc).__name__}: {exc}")
+            finally:
+                shutil.rmtree(where, ignore_errors=True)
+        print(f"\nrebuild power cut: {len(states)} crash states checked ({seen['old']} old index, {seen['new']} new), "
+              f"{reruns} reruns, {len(rec.ops)} recorded operations, {time.monotonic() - t0:.1f}s")
+        assert not failures, "\n".join(failures[:10])
+        assert len(states) >= 100 and seen["old"] and seen["new"] and reruns >= 5
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
