@@ -11,17 +11,13 @@ Served in production by waitress (`python -m indexer serve`); never run in debug
 
 from __future__ import annotations
 
-import calendar
-import datetime
 import gzip
 import logging
-import math
 import os
 import re
 import time
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask.json.provider import DefaultJSONProvider
@@ -29,6 +25,8 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer import dates, feeds, regions
+from indexer.pages import (FILLER_PLACES, active_filters, date_input_type, format_ms, page_window, place,
+                           quick_dates, region_display, region_trail, safe_link, timeline_chart, unique_name)
 from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
 from indexer.whooshlib import IndexUnreadable
 
@@ -38,14 +36,11 @@ PER_PAGE = 10
 MAX_Q = 1000            # characters of q the app passes on; the search layer may cut further
 MAX_PARAM = 200         # other parameters are short by nature (names, codes, dates)
 FACET_LIMIT = 12        # facet values shown before "更多"
-PAGE_WINDOW = 2         # page links shown on each side of the current page
 DOC_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
 SEARCH_PARAMS = ("q", "scope", "region", "from", "to", "type", "sort", "page", "collapse", "exact")
 FILTER_PARAMS = ("q", "scope", "region", "from", "to", "type", "exact")  # what a feed or an export is "of"
 SIMILAR_LIMIT = 5
 MARK_RE = re.compile(r"</?mark>")
-# Names that carry no information in a place line ("北京市 市辖区 东城区").
-FILLER_PLACES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -261,197 +256,6 @@ def marked(html: str | None) -> Markup:
     return Markup(html)
 
 
-def place(item: dict[str, Any]) -> str:
-    """Province, city and district joined, without repeating municipality names."""
-    parts: list[str] = []
-    for key in ("province", "city", "district"):
-        name = item.get(key)
-        if name and name not in parts and name not in FILLER_PLACES:
-            parts.append(name)
-    return "".join(parts)
-
-
-def format_ms(value: float | None) -> str:
-    value = float(value or 0)
-    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
-
-
-def safe_link(url: str | None) -> str | None:
-    """The URL if a browser may follow it from our page (absolute http/https), else None."""
-    if not url or len(url) > 2000:
-        return None
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
-
-
-def date_input_type(value: str | None) -> str:
-    """Always `text`: a native date control follows the browser's language (mm/dd/yyyy in an
-    English-language browser), while readers here write year first; the server reads the
-    common forms (2018-01-01, 2018/1/1, 2018.1.1, 2018年1月1日)."""
-    return "text"
-
-
-def region_trail(region: dict[str, Any] | None) -> list[dict[str, str]]:
-    """The current region filter as breadcrumbs (province -> city -> district)."""
-    if not region:
-        return []
-    return [p for p in region.get("path") or [] if p.get("name") not in FILLER_PLACES]
-
-
-def year_range(label: str) -> tuple[str, str] | None:
-    """The date range of a timeline label: 'YYYY' or 'YYYY-MM'."""
-    if re.fullmatch(r"\d{4}", label):
-        return f"{label}-01-01", f"{label}-12-31"
-    m = re.fullmatch(r"(\d{4})-(\d{2})", label)
-    if m:
-        y, mo = int(m.group(1)), int(m.group(2))
-        if 1 <= mo <= 12:
-            last = calendar.monthrange(y, mo)[1]
-            return f"{label}-01", f"{label}-{last:02d}"
-    return None
-
-
-def label_zh(label: str) -> str:
-    if re.fullmatch(r"\d{4}", label):
-        return f"{label} 年"
-    m = re.fullmatch(r"(\d{4})-(\d{2})", label)
-    if m:
-        return f"{m.group(1)} 年 {int(m.group(2))} 月"
-    return label
-
-
-def fill_months(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A monthly timeline with its empty months put back, so bars are evenly spaced in time.
-
-    (Yearly timelines already come continuous from the search layer.)
-    """
-    labels = [t["label"] for t in timeline]
-    if not labels or not all(re.fullmatch(r"\d{4}-\d{2}", x) for x in labels):
-        return timeline
-    counts = {t["label"]: t["count"] for t in timeline}
-    y, m = (int(x) for x in labels[0].split("-"))
-    end = tuple(int(x) for x in labels[-1].split("-"))
-    out: list[dict[str, Any]] = []
-    while (y, m) <= end and len(out) < 600:
-        label = f"{y:04d}-{m:02d}"
-        out.append({"label": label, "count": counts.get(label, 0)})
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def timeline_chart(timeline: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any] | None:
-    """Geometry of the inline SVG bar chart (computed here so the template stays simple)."""
-    if not timeline or len(timeline) < 2 and not timeline[0].get("count"):
-        return None
-    timeline = fill_months(timeline)
-    n = len(timeline)
-    # Wide enough for readable labels, never wider than the results column.
-    width, height, top, bottom = float(min(720, max(360, n * 60))), 150.0, 18.0, 22.0
-    pad = 28.0  # room for the first and last label, which are centred on their bars
-    slot = (width - 2 * pad) / n
-    bar_w = max(2.0, min(48.0, slot * 0.7))
-    peak = max((t["count"] for t in timeline), default=0) or 1
-    chars = max(len(t["label"]) for t in timeline)
-    # Label every k-th bar so labels never overlap (about 7 units per character).
-    step = max(1, math.ceil((chars * 8.0 + 8) / slot))
-    monthly = chars > 4
-    cur = (params.get("from"), params.get("to"))
-    bars = []
-    for i, t in enumerate(timeline):
-        count = int(t["count"])
-        h = (height - top - bottom) * count / peak
-        if count and h < 2:
-            h = 2.0
-        x = pad + i * slot + (slot - bar_w) / 2
-        rng = year_range(t["label"])
-        href = search_url(params, from_=rng[0], to=rng[1]) if rng and count else None
-        bars.append({
-            "x": round(x, 1),
-            "y": round(height - bottom - h, 1),
-            "w": round(bar_w, 1),
-            "h": round(h, 1),
-            "cx": round(x + bar_w / 2, 1),
-            "count": count,
-            "label": t["label"],
-            "title": f"{label_zh(t['label'])}：{count} 条",
-            # the link's name says what clicking does (it filters), not only what it shows
-            "link_label": f"{label_zh(t['label'])}：{count} 条，点击按{'年' if len(t['label']) == 4 else '月'}筛选",
-            "show_label": i % step == 0,
-            "show_count": count > 0 and slot >= 22,
-            "href": href,
-            "current": rng is not None and cur == rng,
-        })
-    summary = "，".join(f"{label_zh(t['label'])} {t['count']} 条" for t in timeline if t["count"])
-    unit = "月" if monthly else "年"
-    counted = [t for t in timeline if t["count"]]
-    top = max(counted, key=lambda t: t["count"]) if counted else None
-    # One line for phones, where the chart itself is folded away.
-    brief = (f"{label_zh(timeline[0]['label'])}至{label_zh(timeline[-1]['label'])}，"
-             f"最多为{label_zh(top['label'])}（{top['count']} 条）") if top else "无"
-    return {
-        "width": int(width),
-        "height": int(height),
-        "baseline": height - bottom,
-        "bars": bars,
-        "label_y": height - 6,
-        "aria": f"按{unit}份统计的命中数：{summary}",
-        "unit": unit,
-        "brief": brief,
-        # Too wide to shrink onto a phone legibly: scroll sideways there instead.
-        "wide": width > 480,
-    }
-
-
-def page_window(page: int, pages: int) -> list[int | None]:
-    """Page numbers around the current page, with None for a gap (…)."""
-    wanted = {1, pages} | set(range(max(1, page - PAGE_WINDOW), min(pages, page + PAGE_WINDOW) + 1))
-    out: list[int | None] = []
-    prev = 0
-    for p in sorted(wanted):
-        if p - prev > 1:
-            out.append(None)
-        out.append(p)
-        prev = p
-    return out
-
-
-def active_filters(params: dict[str, str], data: dict[str, Any] | None) -> list[dict[str, str]]:
-    """The filters in force, each with a link that removes it (chips)."""
-    chips: list[dict[str, str]] = []
-    if "region" in params:
-        region = (data or {}).get("region") or {}
-        trail = region_trail(region)
-        name = "".join(p["name"] for p in trail) or params["region"]
-        chips.append({"label": f"地区：{name}", "href": search_url(params, region=None),
-                      "remove": "移除此条件"})
-    frm, to = params.get("from"), params.get("to")
-    year = frm[:4] if frm and to and frm[:4] == to[:4] and year_range(frm[:4]) == (frm, to) else None
-    if year:
-        chips.append({"label": f"年份：{year}", "href": search_url(params, from_=None, to=None),
-                      "remove": "移除此条件"})
-    else:
-        if frm:
-            chips.append({"label": f"起始日期：{frm}", "href": search_url(params, from_=None),
-                          "remove": "移除此条件"})
-        if to:
-            chips.append({"label": f"截止日期：{to}", "href": search_url(params, to=None),
-                          "remove": "移除此条件"})
-    if "type" in params:
-        chips.append({"label": f"文种：{params['type']}", "href": search_url(params, type=None),
-                      "remove": "移除此条件"})
-    if params.get("exact") == "1":
-        chips.append({"label": "精确检索", "href": search_url(params, exact=None),
-                      "remove": "移除此条件"})
-    return chips
-
-
 def all_types() -> list[str]:
     """Document types in the whole index, for the type select (cached by the archive)."""
     try:
@@ -495,28 +299,6 @@ def clean_redirect(params: dict[str, str]) -> Response | None:
     return redirect(search_url(params, page=params.get("page")), code=302)
 
 
-def region_display(params: dict[str, str], data: dict[str, Any] | None) -> str:
-    """What the 地区 box shows: the region's name (never its code), as short as stays unique."""
-    raw = params.get("region", "")
-    region = (data or {}).get("region") or {}
-    trail = [p["name"] for p in region_trail(region)]
-    if not trail:
-        return raw
-    if not raw.isdigit():
-        return raw
-    return unique_name(region.get("code", ""), trail)
-
-
-def unique_name(code: str, trail: list[str]) -> str:
-    """The shortest tail of the place path that resolves to `code` alone (莲湖区, 南京市鼓楼区)."""
-    for start in range(len(trail) - 1, -1, -1):
-        name = "".join(trail[start:])
-        found = regions.resolve(name)
-        if found is not None and found.code == code:
-            return name
-    return "".join(trail)
-
-
 def region_choices(params: dict[str, str]) -> list[dict[str, Any]] | None:
     """Candidates for an ambiguous region name (鼓楼区 -> 南京市鼓楼区, 福州市鼓楼区 ...), each with
     the number of notices the search finds there; None when the name is not ambiguous."""
@@ -537,19 +319,6 @@ def region_choices(params: dict[str, str]) -> list[dict[str, Any]] | None:
         out.append({"code": r.code, "path": "".join(dict.fromkeys(trail)), "count": count,
                     "href": search_url(params, region=r.code)})
     out.sort(key=lambda c: (-c["count"], c["code"]))
-    return out
-
-
-def quick_dates(params: dict[str, str], today: datetime.date | None = None) -> list[dict[str, Any]]:
-    """近一周 / 近一月 / 近一年 links, as government search sites offer them (plus 不限)."""
-    today = today or datetime.date.today()
-    spans = (("不限", None), ("近一周", datetime.timedelta(days=7)), ("近一月", datetime.timedelta(days=30)),
-             ("近一年", datetime.timedelta(days=365)))
-    out = []
-    cur = (params.get("from"), params.get("to"))
-    for label, span in spans:
-        rng = (None, None) if span is None else ((today - span).isoformat(), today.isoformat())
-        out.append({"label": label, "href": search_url(params, from_=rng[0], to=rng[1]), "current": cur == rng})
     return out
 
 
@@ -593,17 +362,17 @@ def search_page() -> tuple[str, int] | str | Response:
     ctx: dict[str, Any] = {
         "region_box": region_display(params, data),
         "region_choices": choices,
-        "quick_dates": quick_dates(params),
+        "quick_dates": quick_dates(params, search_url),
         "own_count": own,
         "has_reposts": bool(data and any(h.get("reposts") for h in data["hits"])),
         "params": params,
         "data": data,
         "messages": messages,
         "error": error,
-        "chips": active_filters(params, data),
+        "chips": active_filters(params, data, search_url),
         "types": all_types(),
         "trail": region_trail(data.get("region") if data else None),
-        "chart": timeline_chart(data["timeline"], params) if data else None,
+        "chart": timeline_chart(data["timeline"], params, search_url) if data else None,
         "pages": page_window(data["page"], data["pages"]) if data else [],
         "api_url": search_url(params, "api_search", page=params.get("page")),
         "feed_url": search_url(params, "feed_atom", sort=None),

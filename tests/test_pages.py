@@ -1,0 +1,153 @@
+"""indexer/pages.py: page-shaping helpers, tested without Flask (plain dicts in, plain data out).
+
+Links are built by a recording stand-in for app.search_url, so each test sees exactly which
+search a chip, a bar or a quick date points to.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from typing import Any
+
+import pytest
+
+from indexer import pages, regions
+
+
+def fake_link(params: dict[str, str], **changes: Any) -> str:
+    """A search URL as a sorted query string: enough to compare, no framework needed."""
+    out = {k: v for k, v in params.items() if k != "page"}
+    for key, value in changes.items():
+        key = key.rstrip("_")
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = str(value)
+    return "?" + "&".join(f"{k}={out[k]}" for k in sorted(out))
+
+
+def test_pages_knows_nothing_of_flask() -> None:
+    import importlib
+
+    before = set(sys.modules)
+    importlib.reload(pages)
+    assert "flask" not in {m.split(".")[0] for m in set(sys.modules) - before}
+    source = open(pages.__file__, encoding="utf-8").read()
+    assert "from flask" not in source and "import flask" not in source
+
+
+def test_place_skips_fillers_and_repeats() -> None:
+    assert pages.place({"province": "北京市", "city": "市辖区", "district": "东城区"}) == "北京市东城区"
+    assert pages.place({"province": "上海市", "city": "上海市", "district": "黄浦区"}) == "上海市黄浦区"
+    assert pages.place({"province": "陕西省", "city": "西安市", "district": None}) == "陕西省西安市"
+    assert pages.place({}) == ""
+
+
+def test_format_ms() -> None:
+    assert pages.format_ms(3.14159) == "3.1"
+    assert pages.format_ms(250.4) == "250"
+    assert pages.format_ms(None) == "0.0"
+
+
+@pytest.mark.parametrize("url,ok", [
+    ("http://www.example.gov.cn/a.html", True),
+    ("https://example.org/x?y=1", True),
+    ("javascript:alert(1)", False),
+    ("data:text/html,x", False),
+    ("//example.org/a", False),
+    ("http://exa mple.org/", False),
+    ("http://example.org/\x00", False),
+    ("samples/html/a.html", False),
+    ("", False),
+    (None, False),
+    ("http://" + "a" * 2001, False),
+])
+def test_safe_link(url: str | None, ok: bool) -> None:
+    assert pages.safe_link(url) == (url if ok else None)
+
+
+def test_year_range_and_label() -> None:
+    assert pages.year_range("2020") == ("2020-01-01", "2020-12-31")
+    assert pages.year_range("2024-02") == ("2024-02-01", "2024-02-29")
+    assert pages.year_range("2023-02") == ("2023-02-01", "2023-02-28")
+    assert pages.year_range("2023-13") is None and pages.year_range("x") is None
+    assert pages.label_zh("2020") == "2020 年" and pages.label_zh("2020-03") == "2020 年 3 月"
+    assert pages.label_zh("其他") == "其他"
+
+
+def test_fill_months_puts_back_empty_months() -> None:
+    filled = pages.fill_months([{"label": "2020-11", "count": 2}, {"label": "2021-02", "count": 1}])
+    assert [t["label"] for t in filled] == ["2020-11", "2020-12", "2021-01", "2021-02"]
+    assert [t["count"] for t in filled] == [2, 0, 0, 1]
+    years = [{"label": "2019", "count": 1}, {"label": "2021", "count": 3}]
+    assert pages.fill_months(years) == years
+
+
+def test_timeline_chart_geometry_and_links() -> None:
+    timeline = [{"label": "2019", "count": 2}, {"label": "2020", "count": 0}, {"label": "2021", "count": 4}]
+    chart = pages.timeline_chart(timeline, {"q": "巡察"}, fake_link)
+    assert chart is not None and chart["unit"] == "年"
+    bars = chart["bars"]
+    assert [b["count"] for b in bars] == [2, 0, 4]
+    assert bars[2]["h"] > bars[0]["h"] > 0 and bars[1]["h"] == 0
+    assert all(0 <= b["x"] and b["x"] + b["w"] <= chart["width"] for b in bars)
+    assert bars[0]["href"] == "?from=2019-01-01&q=巡察&to=2019-12-31"
+    assert bars[1]["href"] is None  # an empty year filters to nothing: no link
+    assert "点击按年筛选" in bars[0]["link_label"]
+    assert "2021 年（4 条）" in chart["brief"]
+    current = pages.timeline_chart(timeline, {"from": "2021-01-01", "to": "2021-12-31"}, fake_link)
+    assert [b["current"] for b in current["bars"]] == [False, False, True]
+    assert pages.timeline_chart([], {}, fake_link) is None
+    assert pages.timeline_chart([{"label": "2020", "count": 0}], {}, fake_link) is None
+
+
+def test_page_window() -> None:
+    assert pages.page_window(1, 1) == [1]
+    assert pages.page_window(5, 10) == [1, None, 3, 4, 5, 6, 7, None, 10]
+    assert pages.page_window(1, 4) == [1, 2, 3, 4]
+
+
+def test_active_filters_each_remove_one() -> None:
+    params = {"q": "整改", "region": "610104", "from": "2020-01-01", "to": "2020-12-31", "type": "通知", "exact": "1"}
+    data = {"region": {"code": "610104", "path": [{"name": "陕西省", "code": "610000"}, {"name": "西安市", "code": "610100"},
+                                                  {"name": "莲湖区", "code": "610104"}]}}
+    chips = pages.active_filters(params, data, fake_link)
+    labels = [c["label"] for c in chips]
+    assert labels == ["地区：陕西省西安市莲湖区", "年份：2020", "文种：通知", "精确检索"]
+    assert "region=" not in chips[0]["href"] and "q=整改" in chips[0]["href"]
+    assert "from=" not in chips[1]["href"] and "to=" not in chips[1]["href"]
+    loose = pages.active_filters({"from": "2020-03-01"}, None, fake_link)
+    assert [c["label"] for c in loose] == ["起始日期：2020-03-01"]
+
+
+def test_region_trail_drops_fillers() -> None:
+    region = {"path": [{"name": "北京市", "code": "110000"}, {"name": "市辖区", "code": "110100"},
+                       {"name": "东城区", "code": "110101"}]}
+    assert [p["name"] for p in pages.region_trail(region)] == ["北京市", "东城区"]
+    assert pages.region_trail(None) == []
+
+
+def test_unique_name_and_region_display() -> None:
+    lianhu = regions.resolve("莲湖区")
+    assert lianhu is not None
+    assert pages.unique_name(lianhu.code, ["陕西省", "西安市", "莲湖区"]) == "莲湖区"
+    gulou = [r for r in regions.candidates("鼓楼区") if "南京" in "".join(regions.names(r.code))][0]
+    assert pages.unique_name(gulou.code, ["江苏省", "南京市", "鼓楼区"]) == "南京市鼓楼区"
+    data = {"region": {"code": lianhu.code, "path": [{"name": "陕西省"}, {"name": "西安市"}, {"name": "莲湖区"}]}}
+    assert pages.region_display({"region": lianhu.code}, data) == "莲湖区"
+    assert pages.region_display({"region": "莲湖"}, data) == "莲湖"  # a typed name stays as typed
+    assert pages.region_display({}, None) == ""
+
+
+def test_quick_dates() -> None:
+    today = datetime.date(2024, 3, 10)
+    out = pages.quick_dates({"q": "巡察", "from": "2023-03-11", "to": "2024-03-10"}, fake_link, today=today)
+    assert [d["label"] for d in out] == ["不限", "近一周", "近一月", "近一年"]
+    assert [d["current"] for d in out] == [False, False, False, True]
+    assert out[0]["href"] == "?q=巡察"
+    assert out[1]["href"] == "?from=2024-03-03&q=巡察&to=2024-03-10"
+
+
+def test_date_input_type_is_always_text() -> None:
+    assert pages.date_input_type("2020-01-01") == "text" and pages.date_input_type(None) == "text"
