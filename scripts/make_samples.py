@@ -18,6 +18,7 @@ Usage: .venv/bin/python scripts/make_samples.py [--out ROOT]   (ROOT defaults to
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import html
 import io
@@ -57,7 +58,7 @@ WARC_NUMBERING_TEXT = {
 HEADER_KEYS = {
     "form", "file", "title", "date", "pub_date", "issuer", "province", "city", "district",
     "region_code", "doc_type", "doc_number", "url", "site", "column", "must_contain",
-    "charset", "title_line", "links", "sigdate",
+    "charset", "title_line", "links", "sigdate", "kicker",
 }
 
 PROVINCE_ABBR = {
@@ -156,8 +157,10 @@ def parse_source(path: Path) -> Src:
     n = len(src.body.replace("\n", ""))
     if not BODY_MIN <= n <= BODY_MAX:
         raise ValueError(f"{path}: body has {n} characters, want {BODY_MIN}..{BODY_MAX}")
-    if not re.fullmatch(r"\d{6}", h.get("region_code", "")):
-        raise ValueError(f"{path}: region_code must be 6 digits")
+    central = not h.get("province", "").strip()  # a central organ's page: no region
+    if not (central and not h.get("region_code", "").strip()) and not re.fullmatch(
+            r"\d{6}", h.get("region_code", "")):
+        raise ValueError(f"{path}: region_code must be 6 digits (empty only without province)")
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", h.get("date", "")):
         raise ValueError(f"{path}: date must be ISO")
     for phrase in src.must_contain:
@@ -234,7 +237,7 @@ def shows_pub_date(src: Src) -> bool:
     field). Scraped text without a byline line only has the signature date."""
     form = src.h["form"]
     if form == "text":
-        return src.get("links") == "head"
+        return (src.get("links") or "").startswith("head")
     if form == "jsonl-text":
         return src.name.startswith("j2")
     return True
@@ -260,11 +263,13 @@ def domain(src: Src) -> str:
 
 
 def icp(src: Src) -> str:
-    return f"{PROVINCE_ABBR[src.h['province']]}ICP备{h8(src.name + 'icp') % 10**8:08d}号"
+    abbr = PROVINCE_ABBR.get(src.get("province") or "", "京")  # central sites are in Beijing
+    return f"{abbr}ICP备{h8(src.name + 'icp') % 10**8:08d}号"
 
 
 def site_id(src: Src) -> str:
-    return f"{src.h['region_code']}{h8(src.name + 'sid') % 10000:04d}"
+    # central organs' sites carry a non-division code (bm + digits), not a region code
+    return f"{src.get('region_code') or 'bm0100'}{h8(src.name + 'sid') % 10000:04d}"
 
 
 def pub_date(src: Src) -> str:
@@ -354,9 +359,25 @@ def render_trs(src: Src, charset_tag: str = '<meta charset="utf-8">') -> str:
 """
 
 
+def kicker_html(src: Src) -> str:
+    """A heading printed over two elements: the kicker (引题) above the main line. <title>
+    names only the main line, as on the pages this models."""
+    if not src.get("kicker"):
+        return ""
+    src.dirt.append("two-line heading (kicker h3 + main line); <title> names the main line only")
+    return f'<h3 class="pre">{esc(src.h["kicker"])}</h3>'
+
+
+def shown_title(src: Src) -> str:
+    """The title as the page shows it: a two-line heading joined with a space."""
+    return " ".join(x for x in (src.get("kicker"), src.h["title"]) if x)
+
+
 def render_ucap(src: Src, charset_tag: str = '<meta charset="utf-8">') -> str:
     """A clean UCAP-CMS style page: byline with 来源/发布时间 and #UCAP-CONTENT."""
     src.dirt += ["来源/发布时间 byline", "#UCAP-CONTENT container", "ICP footer"]
+    if not src.get("province"):
+        src.dirt.append("central issuer whose photo captions name counties (no region)")
     src.must_not.append("发布时间：")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
@@ -365,7 +386,7 @@ def render_ucap(src: Src, charset_tag: str = '<meta charset="utf-8">') -> str:
 </head>
 <body>
 <div class="main">
-<div class="detail-title"><h2>{esc(src.h["title"])}</h2></div>
+<div class="detail-title">{kicker_html(src)}<h2>{esc(src.h["title"])}</h2></div>
 <div class="detail-info"><span>来源：{esc(src.h["issuer"])}</span><span>发布时间：{pub_date(src)}</span></div>
 <div id="UCAP-CONTENT">
 {p_html(src, indent="&nbsp;&nbsp;")}
@@ -520,6 +541,92 @@ def render_trad(src: Src) -> str:
 """
 
 
+def render_wechat(src: Src) -> str:
+    """A WeChat official-account article as a browser saves it: the text in #js_content,
+    hidden by its style until a script reveals it; the time only in `var ct`; the account's
+    toolbar and QR code around it; 来源/编辑/审核 lines at the end of the text."""
+    src.dirt += ["WeChat #js_content with visibility:hidden", "time only in script var ct",
+                 "来源/编辑/审核 lines", "阅读/在看 toolbar, QR code"]
+    src.must_not += ["编辑：", "审核：", "微信扫一扫"]
+    y, m, d = (int(x) for x in pub_date(src).split("-"))
+    ct = int(datetime.datetime(y, m, d, 9, 30, tzinfo=datetime.timezone(
+        datetime.timedelta(hours=8))).timestamp())
+    editor = ["王磊", "李娜", "张伟", "刘洋"][h8(src.name + "ed") % 4]
+    paras = "\n".join(
+        f'<p style="text-indent: 2em;"><span style="font-size: 15px;">{esc(p)}</span></p>'
+        for p in out_paragraphs(src))
+    title = esc(src.h["title"])
+    account = esc(src.get("site") or "")
+    return f"""<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+{MARK_COMMENT}
+{MARK_META}
+<meta name="viewport" content="width=device-width,initial-scale=1.0">
+<meta property="og:title" content="{title}">
+<meta property="og:site_name" content="微信公众平台">
+<title>{title}</title>
+<script>var nickname = "{account}"; var ct = "{ct}"; var msg_title = "{title}";</script>
+</head>
+<body id="activity-detail" class="zh_CN mm_appmsg">
+<div id="js_article" class="rich_media">
+<div class="rich_media_inner"><div id="page-content" class="rich_media_area_primary">
+<div id="img-content" class="rich_media_wrp">
+<h1 class="rich_media_title" id="activity-name">
+{title}
+</h1>
+<div id="meta_content" class="rich_media_meta_list">
+<span class="rich_media_meta rich_media_meta_text">{esc(src.h["issuer"])}</span>
+<span class="rich_media_meta rich_media_meta_nickname" id="profileBt"><a href="javascript:void(0);" id="js_name">{account}</a></span>
+<em id="publish_time" class="rich_media_meta rich_media_meta_text"></em>
+</div>
+<div class="rich_media_content js_underline_content" id="js_content" style="visibility: hidden;">
+<section><p style="text-align: center;"><img data-src="https://mmbiz.qpic.cn/demo/{h8(src.name) % 99999}/640" class="rich_pages wxw-img"></p></section>
+{paras}
+<p><span style="font-size: 14px;">来源：{esc(src.h["issuer"])}</span></p>
+<p><span style="font-size: 14px;">编辑：{editor}</span></p>
+<p><span style="font-size: 14px;">审核：{["赵刚", "孙丽"][h8(src.name) % 2]}</span></p>
+</div>
+<script type="text/javascript">document.getElementById("js_content").style.visibility = "visible";</script>
+<div class="rich_media_tool" id="js_toobar3">
+<div class="media_tool_meta meta_primary" id="js_read_area3">阅读 <span id="readNum3">{h8(src.name + "r") % 5000 + 300}</span></div>
+<span class="media_tool_meta meta_extra meta_praise" id="like3">在看</span>
+</div>
+</div></div></div>
+<div class="qr_code_pc_outer"><div class="qr_code_pc"><p>微信扫一扫<br>关注该公众号</p></div></div>
+</div>
+</body>
+</html>
+"""
+
+
+def render_crumb_title(src: Src) -> str:
+    """A county portal whose title area holds only a breadcrumb (`site > column >`): the
+    notice's own heading is printed nowhere but in <title>."""
+    crumb = f"{src.get('site') or ''} > {src.get('column') or '通知公告'} >"
+    src.dirt += ["title area holds only a breadcrumb (site > column >)", "heading only in <title>",
+                 "发布日期 line", "ICP footer"]
+    src.must_not.append(crumb)
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+{head_common(src, '<meta charset="utf-8">', src.h["title"] + "_" + (src.get("site") or ""))}</head>
+<body>
+<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> <a href="/hdjl/">互动交流</a></div>
+<div class="article">
+<div class="article-title">{esc(crumb)}</div>
+<div class="article-info">发布日期：{pub_date(src)}</div>
+<div class="content">
+{p_html(src)}
+</div>
+</div>
+{footer(src)}
+</body>
+</html>
+"""
+
+
 def render_html_file(src: Src) -> tuple[bytes, str]:
     """Render an html-* form to bytes; returns (bytes, encoding of the bytes)."""
     form = src.h["form"]
@@ -533,6 +640,10 @@ def render_html_file(src: Src) -> tuple[bytes, str]:
         return render_broken(src).encode("utf-8"), "utf-8"
     if form == "html-trad":
         return render_trad(src).encode("utf-8"), "utf-8"
+    if form == "html-wechat":
+        return render_wechat(src).encode("utf-8"), "utf-8"
+    if form == "html-crumb-title":
+        return render_crumb_title(src).encode("utf-8"), "utf-8"
     if form == "html-gb18030":
         src.dirt.append("GB18030 bytes, meta says gb2312 (has 㛃 堃 镕)")
         page = render_dirty(src, '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
@@ -554,7 +665,8 @@ def render_text(src: Src) -> str:
     """Plain text as scraped: optional title line, body, optional trailing link list."""
     lines = []
     trad = "繁體" in src.h["file"]
-    if src.get("links") == "head":
+    links = src.get("links") or ""
+    if links.startswith("head"):
         crumb = "當前位置：首頁 > 巡察工作 > 整改公開" if trad else "当前位置：首页 > 政务公开 > 通知公告"
         lines.append(crumb)
         src.must_not.append(crumb[:5])
@@ -562,14 +674,20 @@ def render_text(src: Src) -> str:
     if src.get("title_line") == "yes":
         lines.append(src.h["title"])
         src.dirt.append("title as first line")
-    if src.get("links") == "head":
+    if links.startswith("head"):
         size = "字號：【大 中 小】" if trad else "字号：【大 中 小】"
         lines.append(f"{'來源' if trad else '来源'}：{src.h['issuer']}　{'日期' if trad else '日期'}：{pub_date(src)}　{size}")
         src.must_not.append(size)
     elif src.get("title_line") != "yes":
         src.dirt.append("no title line, half-width punctuation")
-    lines += out_paragraphs(src)
-    if src.get("links") == "yes":
+    paras = out_paragraphs(src)
+    if links.endswith("pipe"):
+        # One paragraph scraped from a table cell: the notice ends in the cell's `|` and a
+        # headline list follows; the cleaner must keep the notice and drop the list.
+        paras[-1] += " |"
+        src.dirt.append("one-paragraph notice ending in a table pipe ` |`")
+    lines += paras
+    if links == "yes" or links.endswith("pipe"):
         lines += link_lines(src)
     return "\n".join(lines) + "\n"
 
@@ -597,6 +715,9 @@ def jsonl_record(src: Src) -> dict:
         text = "\n".join(out_paragraphs(src) + link_lines(src)) + "\n"
         return {"url": src.h["url"], "title": src.h["title"], "date": pub_date(src), "text": text, "note": NOTE}
     src.dirt.append("text-only record, title is the first line of `text`")
+    if not src.get("province"):
+        src.dirt += ["central site's article: byline run into the text, no 来源 field",
+                     "photo captions name counties (no region)"]
     text = "\n".join([src.h["title"]] + out_paragraphs(src) + link_lines(src)) + "\n"
     rec = {"text": text, "note": NOTE}
     if src.get("url"):
@@ -697,13 +818,13 @@ def manifest_entry(src: Src) -> dict:
     e = {
         "form": src.h["form"],
         "encoding": src.encoding,
-        "title": src.get("title") if src.get("title_line") != "no" else None,
+        "title": shown_title(src) if src.get("title_line") != "no" else None,
         "date": expected_date(src),
         "issuer": src.h["issuer"],
         "province": src.get("province"),
         "city": src.get("city"),
         "district": src.get("district"),
-        "region_code": src.h["region_code"],
+        "region_code": src.get("region_code"),
         "doc_type": src.get("doc_type"),
         "doc_number": src.get("doc_number"),
         "url": src.get("url") if src.h["form"] != "text" else None,
@@ -736,7 +857,7 @@ def readme(srcs: list[Src], keys: list[str]) -> str:
     rows = []
     for key, s in zip(keys, srcs):
         region = " ".join(x for x in (s.get("province"), s.get("city"), s.get("district")) if x)
-        rows.append(f"| `{key}` | {s.h['form']} ({s.encoding}) | {region} ({s.h['region_code']}) | {s.h['date'][:4]} | {s.get('doc_type')} | {'; '.join(s.dirt)} |")
+        rows.append(f"| `{key}` | {s.h['form']} ({s.encoding}) | {region or '(central: none)'} ({s.get('region_code') or '-'}) | {s.h['date'][:4]} | {s.get('doc_type')} | {'; '.join(s.dirt)} |")
     table = "\n".join(rows)
     return f"""# Demo corpus (示例)
 

@@ -8,6 +8,7 @@ and that scripts/make_samples.py reproduces the committed files.
 
 from __future__ import annotations
 
+import datetime as _dt
 import gzip
 import html
 import importlib.util
@@ -144,6 +145,9 @@ def test_every_form_present(notices: dict) -> None:
 def test_region_codes_consistent(notices: dict) -> None:
     for key, e in notices.items():
         code = e["region_code"]
+        if not e["province"]:  # a central organ's page: no region at any level
+            assert code is None and not e["city"] and not e["district"], key
+            continue
         assert re.fullmatch(r"\d{6}", code), key
         assert code.startswith(PROVINCE_PREFIX[e["province"]]), key
         if not e["city"]:
@@ -164,8 +168,9 @@ def test_region_codes_consistent(notices: dict) -> None:
 def test_dates_iso_and_fields_present(notices: dict) -> None:
     for key, e in notices.items():
         assert re.fullmatch(r"20\d\d-\d\d-\d\d", e["date"]), key
-        for f in ("issuer", "doc_type", "province", "must_contain", "must_not_contain"):
+        for f in ("issuer", "doc_type", "must_contain", "must_not_contain"):
             assert e[f], (key, f)
+        assert e["province"] or e["region_code"] is None, key
         if e.get("signed_date"):
             # a notice is published on or after the day it is signed
             assert e["signed_date"] <= e["date"], key
@@ -186,6 +191,14 @@ def test_expected_values_are_on_the_page(notices: dict) -> None:
             text += json.loads(path.read_text(encoding="utf-8").splitlines()[n - 1]).get("date", "")
         if e["doc_number"]:
             assert e["doc_number"] in text, (key, e["doc_number"])
+        # a WeChat page states its time only as `var ct` (seconds, shown in UTC+8); a page
+        # saved without a date line is dated by its address (t20250120_)
+        for stamp in re.findall(r'var ct = "(\d{10})"', text):
+            text += _dt.datetime.fromtimestamp(int(stamp), _dt.timezone(_dt.timedelta(hours=8))).date().isoformat()
+        if e.get("url"):
+            m = re.search(r"/t(20\d{2})(\d{2})(\d{2})_", e["url"])
+            if m:
+                text += "-".join(m.groups())
         assert any(f in text for f in _date_forms(e["date"])), (key, e["date"])
 
 
@@ -215,6 +228,25 @@ def test_body_phrases_in_raw_and_chrome_really_present(notices: dict) -> None:
         # A must_not_contain phrase absent from the raw page would test nothing.
         for phrase in e["must_not_contain"]:
             assert phrase in text, (key, phrase)
+
+
+def test_issue_14_page_classes_present(notices: dict) -> None:
+    """The classes of real page issue 14 found the cleaner failing on each have a demo
+    page: a WeChat article, a one-paragraph text ending in a table pipe, a two-line
+    heading, a title area holding only a breadcrumb, and a central article whose captions
+    name a county (its expected region is none)."""
+    forms = {e["form"] for e in notices.values()}
+    assert {"html-wechat", "html-crumb-title"} <= forms
+    pipe = [k for k, e in notices.items() if e["form"] == "text"
+            and re.search(r"。 \|$", raw_text(k, e), re.M)]
+    assert pipe
+    assert any(e["title"] and " " in e["title"] and "two-line heading" in " ".join(e["dirt"])
+               for e in notices.values())
+    central = [(k, e) for k, e in notices.items() if not e["province"]]
+    assert central
+    for key, e in central:
+        text = raw_text(key, e)
+        assert "图为" in text and re.search(r"[\u4e00-\u9fff]{2,}[县区]纪委监委", text), key
 
 
 def test_gb18030_file_needs_gb18030(notices: dict) -> None:
