@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer import dates, feeds, regions
-from indexer.pages import (FILLER_PLACES, active_filters, date_input_type, format_ms, page_window, place,
+from indexer.pages import (FILLER_PLACES, active_filters, date_input_type, format_ms, official_layout, page_window, place,
                            quick_dates, region_display, region_trail, safe_link, timeline_chart, unique_name)
 from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
 from indexer.whooshlib import IndexUnreadable
@@ -474,13 +474,14 @@ def doc_page(doc_id: str) -> tuple[str, int] | str:
     return render_template(
         "doc.html",
         doc=doc,
-        paragraphs=paragraphs,
+        layout=official_layout(paragraphs, doc.get("issuer"), doc.get("doc_number")),
         related=related,
         similar=similar,
         region_info=region_info,
         params=params,
         back=back,
         link=safe_link(doc.get("url")),
+        permalink=url_for("doc", doc_id=doc_id, _external=True),
     )
 
 

@@ -12,6 +12,7 @@ callable (app.search_url in the app), so URL building stays with the web framewo
 from __future__ import annotations
 
 import calendar
+import html
 import datetime
 import math
 import re
@@ -253,3 +254,81 @@ def quick_dates(params: dict[str, str], link: Link, today: datetime.date | None 
         rng = (None, None) if span is None else ((today - span).isoformat(), today.isoformat())
         out.append({"label": label, "href": link(params, from_=rng[0], to=rng[1]), "current": cur == rng})
     return out
+
+
+# -- the document page as an official document (GB/T 9704 公文格式) ------------------------
+
+MARK_TAGS = re.compile(r"</?mark>")
+# A paragraph that is only a date: 2021年5月6日, 二〇二一年五月六日, 2021-05-06.
+DATE_LINE = re.compile(
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|[〇○零一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日"
+    r"|\d{4}[-./]\d{1,2}[-./]\d{1,2}")
+# How the name of an issuing organ ends (a signature line that is not the stored issuer).
+ORGAN_END = re.compile(r"(委员会|人民政府|政府|办公室|办公厅|领导小组|巡察组|巡视组|纪委|监委|党委|党工委|党组|"
+                       r"[省市州县区盟旗]委|局|厅|委|部|院|中心|办)$")
+SENTENCE_MARKS = set("，。；：！？,;:!?、（）()")
+SIGN_MAX_LINES = 4
+SALUTATION_MAX = 60
+
+
+def plain_text(fragment: str) -> str:
+    """A highlighted paragraph (escaped text + <mark>) as the text a reader sees."""
+    return html.unescape(MARK_TAGS.sub("", fragment or ""))
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def is_signature_line(text: str, issuer: str | None) -> bool:
+    """A closing line of the 落款: the date alone, the issuer (or one of joint issuers), or a
+    short organ name with no sentence punctuation."""
+    line = _compact(text)
+    if not line or len(line) > 40:
+        return False
+    if DATE_LINE.fullmatch(line):
+        return True
+    if any(ch in SENTENCE_MARKS for ch in line):
+        return False
+    names = [_compact(n) for n in (issuer or "").split()] + [_compact(issuer or "")]
+    if any(n and line == n for n in names):
+        return True
+    return bool(ORGAN_END.search(line))
+
+
+def official_layout(paragraphs_html: list[str], issuer: str | None,
+                    doc_number: str | None) -> dict[str, Any]:
+    """The cleaned text laid out as an official document: the closing issuer and date lines
+    (落款: signature and 成文日期) apart so they can be set right-aligned, a leading line that
+    is only the 文号 dropped (the page shows the number under the title), a short opening
+    line ending in a colon (主送机关, 各街道、各部门：) set without indent.
+
+    Only lines of the text itself are moved into the signature; nothing is added from
+    metadata, since the page shows a notice as it says it. Input and output are the search
+    layer's pre-escaped HTML fragments.
+    """
+    paras = list(paragraphs_html)
+    number = _compact(doc_number or "")
+    if number:
+        for i in range(min(2, len(paras))):
+            if _compact(plain_text(paras[i])) == number:
+                del paras[i]
+                break
+    sign: list[str] = []
+    while len(paras) > 1 and len(sign) < SIGN_MAX_LINES and is_signature_line(plain_text(paras[-1]), issuer):
+        sign.insert(0, paras.pop())
+    # a signature holds its date or the stored issuer by name; short organ-like lines alone at
+    # the end of a report are more likely a list (参加会议的单位), so they stay in the text
+    names = {_compact(n) for n in (issuer or "").split()} | {_compact(issuer or "")}
+    names.discard("")
+    if sign and not any(DATE_LINE.fullmatch(_compact(plain_text(s))) or _compact(plain_text(s)) in names
+                        for s in sign):
+        paras.extend(sign)
+        sign = []
+    body = []
+    for i, p in enumerate(paras):
+        text = plain_text(p).strip()
+        kind = "salutation" if i < 3 and len(text) <= SALUTATION_MAX and text.endswith(("：", ":")) else "text"
+        body.append({"html": p, "kind": kind})
+    return {"body": body, "sign": sign}

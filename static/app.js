@@ -97,10 +97,77 @@
     });
   }
 
+  // Document page tools: 【打印】, 【字号 大 中 小】 (remembered), 复制链接, the highlight switch.
+  function docTools() {
+    var bar = document.getElementById("doc-tools");
+    if (!bar) return;
+    var text = document.getElementById("doc-text");
+    var doc = document.getElementById("doc");
+    var status = bar.querySelector(".tool-status");
+    Array.prototype.forEach.call(bar.querySelectorAll("[hidden]"), function (el) { el.hidden = false; });
+    function say(msg) {
+      status.textContent = "";
+      setTimeout(function () { status.textContent = msg; }, 30);
+    }
+    var print = bar.querySelector("[data-print]");
+    print.addEventListener("click", function () { window.print(); });
+
+    var sizes = bar.querySelectorAll("[data-font-size]");
+    function setSize(size) {
+      text.classList.remove("size-l", "size-m", "size-s");
+      text.classList.add("size-" + size);
+      Array.prototype.forEach.call(sizes, function (b) {
+        b.setAttribute("aria-pressed", String(b.getAttribute("data-font-size") === size));
+      });
+    }
+    var saved = null;
+    try { saved = window.localStorage.getItem("doc-font-size"); } catch (e) { saved = null; }
+    if (saved === "l" || saved === "m" || saved === "s") setSize(saved);
+    Array.prototype.forEach.call(sizes, function (b) {
+      b.addEventListener("click", function () {
+        var size = b.getAttribute("data-font-size");
+        setSize(size);
+        try { window.localStorage.setItem("doc-font-size", size); } catch (e) { /* private mode */ }
+      });
+    });
+
+    var copy = bar.querySelector("[data-copy]");
+    copy.addEventListener("click", function () {
+      var url = copy.getAttribute("data-copy");
+      function fallback() {
+        var box = document.createElement("textarea");
+        box.value = url;
+        box.setAttribute("readonly", "");
+        box.className = "visually-hidden";
+        document.body.appendChild(box);
+        box.select();
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+        document.body.removeChild(box);
+        say(ok ? "链接已复制" : "无法自动复制，请手动复制：" + url);
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(url).then(function () { say("链接已复制"); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+
+    var marks = bar.querySelector("[data-toggle-marks]");
+    if (marks) {
+      marks.addEventListener("click", function () {
+        var on = marks.getAttribute("aria-pressed") !== "true";
+        marks.setAttribute("aria-pressed", String(on));
+        doc.classList.toggle("no-marks", !on);
+      });
+    }
+  }
+
   ready(function () {
     filterToggle();
     chartToggle();
     tidyForms();
     regionSuggest();
+    docTools();
   });
 })();

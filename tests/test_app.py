@@ -354,10 +354,11 @@ def test_doc_page(client, archive):
     doc = archive.get(hit.id)
     assert "<h1" in page and "巡察" in page
     assert "<mark>巡察</mark>" in page
-    for label in ("日期", "发布机关", "省/市/区县", "文种", "文号", "原文链接", "来源文件"):
+    for label in ("日期", "发布机关", "省/市/区县", "文种", "文号", "原文链接"):
         assert f'<th scope="row">{label}</th>' in page
     assert doc["date"] in page and html.escape(doc["issuer"]) in page
-    assert html.escape(doc["source"]) in page
+    # the internal source path is not for readers
+    assert "来源文件" not in page and doc["source"].split("#")[0] not in page and "samples/" not in page
     # the source URL is a link with the safe rel values
     assert re.search(rf'<a href="{re.escape(html.escape(doc["url"]))}" rel="noopener noreferrer nofollow"', page)
     # back link keeps the search
@@ -382,7 +383,10 @@ def test_doc_body_paragraphs(client, archive):
     doc = archive.get(hit.id)
     assert len(doc["paragraphs_html"]) > 2
     for p in doc["paragraphs_html"][1:]:
-        assert f"<p>{p}</p>" in page
+        # a paragraph, a right-aligned 落款 line, or the 文号 line shown under the title
+        assert f"<p>{p}</p>" in page or f'<p class="salutation">{p}</p>' in page or f"</span>{p}</p>" in page, p
+    if doc.get("doc_number"):
+        assert page.count(html.escape(doc["doc_number"])) == 2  # under the title and in the table
 
 
 def test_doc_page_survives_related_lookup_failure(index_dir, archive):
@@ -686,8 +690,8 @@ def test_hostile_page_escaped_on_doc_page(hostile_client):
     _assert_no_live_markup(page)
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;/textarea&gt;&lt;svg onload=alert(3)&gt;" in page
-    # the javascript: URL is shown as text, never as a link
-    assert HOSTILE_URL in page
+    # the javascript: URL is neither a link nor shown
+    assert HOSTILE_URL not in page and "不是网页地址" in page
     assert not any(h.lower().lstrip().startswith("javascript:") for h in hrefs(page))
     assert "<mark>巡察</mark>" in page
     # and the same-region / breadcrumb parts still work
@@ -1063,3 +1067,60 @@ def test_quick_date_ranges(client):
     assert links["近一年"]["from"] == (today - datetime.timedelta(days=365)).isoformat()
     assert links["不限"] == {"q": "巡察"}
     assert "自定义" in page
+
+
+def _doc_with(archive, pred) -> dict[str, Any]:
+    for h in archive.search(SearchRequest(per_page=100)).hits:
+        doc = archive.get(h.id)
+        if pred(doc):
+            return doc
+    raise AssertionError("no such notice in the demo corpus")
+
+
+def test_doc_page_is_laid_out_as_an_official_document(client, archive):
+    """GB/T 9704: title centred with the 文号 under it, the 落款 (issuer, date) right-aligned."""
+    doc = _doc_with(archive, lambda d: d["doc_number"] and d["title"])
+    page = text_of(client.get(f"/doc/{doc['id']}"))
+    article = page[page.index('<article class="doc official"'):page.index("</article>")]
+    header = article[:article.index("</header>")]
+    assert '<h1 id="doc-title">' in header
+    assert f'<p class="doc-number"><span class="visually-hidden">文号：</span>{html.escape(doc["doc_number"])}</p>' in header
+    sign = re.search(r'<div class="doc-sign">(.*?)</div>', article, re.S)
+    assert sign, "the signature block"
+    lines = re.findall(r"<p>(.*?)</p>", sign.group(1))
+    assert lines[0] == html.escape(doc["issuer"].split()[0])
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日|[〇一二三四五六七八九十]+年[一二三四五六七八九十]+月[一二三四五六七八九十]+日", lines[-1])
+    # the signature lines are not repeated as ordinary paragraphs
+    body = article[article.index('id="doc-text"'):article.index('<div class="doc-sign">')]
+    assert f"<p>{lines[-1]}</p>" not in body
+    css = text_of(client.get("/static/app.css"))
+    assert re.search(r"\.official \.doc-header \{[^}]*text-align: center", css)
+    assert re.search(r"\.doc-sign \{[^}]*text-align: right", css)
+
+
+def test_doc_page_reading_tools(client, archive):
+    """【打印】, 【字号 大 中 小】, 复制链接 (this page's absolute address) and, reached from a
+    search, the switch that turns highlighting off; all run from static/app.js (CSP)."""
+    hit = archive.search(SearchRequest(q="巡察")).hits[0]
+    page = text_of(client.get(f"/doc/{hit.id}?q=巡察"))
+    assert "data-print" in page and ">打印<" in page
+    assert [m for m in re.findall(r'data-font-size="(\w)"', page)] == ["l", "m", "s"]
+    assert ">大</button>" in page and ">中</button>" in page and ">小</button>" in page
+    assert f'data-copy="http://localhost/doc/{hit.id}"' in page and ">复制链接<" in page
+    assert 'data-toggle-marks aria-pressed="true"' in page
+    assert f'href="/doc/{hit.id}">不高亮显示</a>' in page  # the same without JavaScript
+    plain = text_of(client.get(f"/doc/{hit.id}"))
+    assert "data-toggle-marks" not in plain and "data-print" in plain
+    js = text_of(client.get("/static/app.js"))
+    for hook in ("data-print", "data-font-size", "data-copy", "data-toggle-marks", "window.print"):
+        assert hook in js
+
+
+def test_print_stylesheet_hides_navigation_and_tools(client):
+    css = text_of(client.get("/static/app.css"))
+    block = css[css.index("@media print"):]
+    block = block[:block.index("\n}\n")]
+    hidden = block[:block.index("display: none")]
+    for sel in (".site-header", ".site-footer", ".doc-nav", ".doc-tools", ".search-form", ".facets",
+                ".related", ".result-tools", ".pagination"):
+        assert sel in hidden, sel

@@ -260,8 +260,9 @@ def test_search_facets_paging_and_document(server: str, browser: Any, width: int
         assert "/doc/" in page.url and _params(page.url)["q"] == "巡察整改"
         assert page.locator("h1").inner_text() == title
         meta = page.locator(".meta-table").inner_text()
-        for label in ("日期", "发布机关", "省/市/区县", "文种", "文号", "原文链接", "来源文件"):
+        for label in ("日期", "发布机关", "省/市/区县", "文种", "文号", "原文链接"):
             assert label in meta
+        assert "samples/" not in page.locator("main").inner_text()  # no internal source path
         doc = _api(server, "/api/doc/" + urlsplit(page.url).path.rsplit("/", 1)[1])
         assert doc["date"] in meta
         assert page.locator(".doc-text mark").count() > 0
@@ -458,5 +459,73 @@ def test_csp_blocks_inline_script(server: str, browser: Any) -> None:
         page.wait_for_function("window.__csp.length > 0")
         assert page.evaluate("window.__ran") is None
         assert any("script-src" in v for v in page.evaluate("window.__csp"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_document_reading_tools_and_print_view(server: str, browser: Any, width: int, height: int) -> None:
+    """The official-document layout (title centred, 落款 right-aligned), 【字号 大 中 小】, the
+    highlight switch, 复制链接 and 【打印】's print view (no navigation or tools)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, watch = _open(browser, width, height)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    try:
+        hits = _api(server, "/api/search?q=" + quote("巡视") + "&per_page=50")["hits"]
+        numbered = next(h for h in (_api(server, "/api/doc/" + h["id"]) for h in hits) if h.get("doc_number"))
+        page.goto(server + f"/doc/{numbered['id']}?q=" + quote("巡视"))
+        h1 = page.locator("h1")
+        assert h1.evaluate("e => getComputedStyle(e).textAlign") == "center"
+        number = page.locator(".doc-number")
+        assert numbered["doc_number"] in number.inner_text()
+        assert number.bounding_box()["y"] > h1.bounding_box()["y"]  # 文号 under the title
+        sign = page.locator(".doc-sign")
+        assert sign.evaluate("e => getComputedStyle(e).textAlign") == "right"
+        date_box = sign.locator("p").last.bounding_box()
+        text_box = page.locator("#doc-text").bounding_box()
+        assert date_box["x"] + date_box["width"] > text_box["x"] + text_box["width"] * 0.6
+        _axe(page, f"document tools @{width}")
+        page.screenshot(path=str(SHOTS / f"document-official-{width}.png"), full_page=True)
+
+        # 字号: 大 makes the text larger, 小 smaller, the pressed state follows
+        def size() -> float:
+            return page.locator("#doc-text p").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        medium = size()
+        page.get_by_role("button", name="大", exact=True).click()
+        assert size() > medium
+        assert page.get_by_role("button", name="大", exact=True).get_attribute("aria-pressed") == "true"
+        page.get_by_role("button", name="小", exact=True).click()
+        assert size() < medium
+        page.reload()
+        assert size() < medium  # remembered
+        page.get_by_role("button", name="中", exact=True).click()
+        assert size() == medium
+
+        # the highlight switch
+        mark = page.locator(".doc-text mark").first
+        lit = mark.evaluate("e => getComputedStyle(e).backgroundColor")
+        switch = page.get_by_role("button", name="高亮检索词")
+        switch.click()
+        assert switch.get_attribute("aria-pressed") == "false"
+        assert mark.evaluate("e => getComputedStyle(e).backgroundColor") != lit
+        switch.click()
+        assert mark.evaluate("e => getComputedStyle(e).backgroundColor") == lit
+
+        # 复制链接: the page's own address, without the search
+        page.get_by_role("button", name="复制链接").click()
+        page.locator(".tool-status", has_text="链接已复制").wait_for()
+        assert page.evaluate("navigator.clipboard.readText()") == server + f"/doc/{numbered['id']}"
+
+        # 【打印】: the print view shows the document only
+        assert page.get_by_role("button", name="打印").is_visible()
+        page.emulate_media(media="print")
+        for sel in (".site-header", ".site-footer", ".doc-nav", ".doc-tools", ".related", ".skip-link"):
+            assert not page.locator(sel).first.is_visible(), sel
+        assert h1.is_visible() and sign.is_visible() and page.locator(".meta-table").is_visible()
+        page.screenshot(path=str(SHOTS / f"document-print-{width}.png"), full_page=True)
+        page.emulate_media(media="screen")
+        assert page.locator(".doc-tools").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert watch.problems(page) == []
     finally:
         context.close()

@@ -151,3 +151,46 @@ def test_quick_dates() -> None:
 
 def test_date_input_type_is_always_text() -> None:
     assert pages.date_input_type("2020-01-01") == "text" and pages.date_input_type(None) == "text"
+
+
+def test_official_layout_sets_the_signature_apart() -> None:
+    paras = ["各区县人民政府，市级各部门：", "正文第一段，<mark>巡察</mark>整改。", "特此通知。",
+             "中共广州市纪委", "广州市监委", "2019年6月18日"]
+    out = pages.official_layout(paras, "中共广州市纪委 广州市监委", None)
+    assert out["sign"] == ["中共广州市纪委", "广州市监委", "2019年6月18日"]
+    assert [p["html"] for p in out["body"]] == paras[:3]
+    assert [p["kind"] for p in out["body"]] == ["salutation", "text", "text"]
+
+
+def test_official_layout_chinese_numeral_dates_and_named_issuer() -> None:
+    out = pages.official_layout(["正文。", "中共河南省委巡视工作领导小组", "二〇二五年二月二十一日"], "中共河南省委巡视工作领导小组", None)
+    assert out["sign"] == ["中共河南省委巡视工作领导小组", "二〇二五年二月二十一日"]
+    out = pages.official_layout(["正文。", "西安市人民政府办公厅"], "西安市人民政府办公厅", None)
+    assert out["sign"] == ["西安市人民政府办公厅"]
+
+
+def test_official_layout_keeps_text_that_is_no_signature() -> None:
+    # organ-like lines that end a report without date or stored issuer stay in the text
+    paras = ["会议要求各单位抓好整改。", "区委巡察办", "区纪委监委"]
+    out = pages.official_layout(paras, "中共某某区委", None)
+    assert out["sign"] == [] and [p["html"] for p in out["body"]] == paras
+    # a sentence ending in a date is no date line
+    paras = ["正文。", "本通知自2018年1月1日起施行。"]
+    assert pages.official_layout(paras, None, None)["sign"] == []
+    # the text is never emptied into a signature
+    assert pages.official_layout(["2019年6月18日"], None, None)["sign"] == []
+    # a long opening line ending in a colon is text, not a 主送机关 line
+    long_line = "为" + "进一步做好工作" * 10 + "，现通知如下："
+    assert pages.official_layout([long_line, "2020年1月1日"] , None, None)["body"][0]["kind"] == "text"
+
+
+def test_official_layout_moves_the_document_number_under_the_title() -> None:
+    out = pages.official_layout(["莲政办发〔2016〕27号", "正文。", "2016年3月21日"], None, "莲政办发〔2016〕27号")
+    assert [p["html"] for p in out["body"]] == ["正文。"]
+    # only when the line is the number alone
+    out = pages.official_layout(["依据莲政办发〔2016〕27号文件。", "正文。"], None, "莲政办发〔2016〕27号")
+    assert len(out["body"]) == 2
+
+
+def test_plain_text_of_a_highlighted_paragraph() -> None:
+    assert pages.plain_text("A &amp; <mark>巡察</mark> &lt;b&gt;") == "A & 巡察 <b>"
