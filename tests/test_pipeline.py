@@ -126,3 +126,62 @@ def test_script_of_region_names(text: str, region: tuple, issuer: str) -> None:
     n = _text_notice(text)
     assert (n.province, n.city, n.district, n.region_code) == region
     assert n.issuer == issuer
+
+
+# --- titles as printed everywhere they are shown (issue 14) -------------------------------
+
+_WIDE_PAGE = (
+    "<html><head><meta charset='utf-8'><title>融媒视界｜浙江遂昌：茶叶推介行（中亚站）启程_某某网</title>"
+    "</head><body><h1>融媒视界｜浙江遂昌：茶叶推介行（中亚站）启程</h1>"
+    "<div class='info'>来源：遂昌县融媒体中心 发布时间：2024-05-10</div><div class='TRS_Editor'>"
+    "<p>根据县委统一部署，茶叶推介行活动在中亚启程，巡察整改成果在推介中得到展示，欢迎各界关注。</p>"
+    "<p>活动期间，县里组织企业开展洽谈对接，签订合作意向协议十余份，推动茶产业高质量发展。</p>"
+    "</div></body></html>"
+)
+_TRAD_TEXT = ("中共福州市鼓樓區委關於巡視整改進展情況的通報\n"
+              "根據省委統一部署，省委第二巡視組對鼓樓區開展了常規巡視，現將巡察整改進展情況予以公佈。\n"
+              "中共福州市鼓樓區委\n2019年5月6日\n")
+
+
+def test_title_and_issuer_shown_as_printed_in_every_view(tmp_path: Path) -> None:
+    """The stored title keeps the page's characters (full-width ｜：（）, traditional script)
+    and every view shows that same string: the search API, the document API and page, the
+    results page, the Atom feed and the CSV/JSON-lines exports. Matching is normalised
+    (a query typed in simplified script finds the traditional notice)."""
+    import csv
+    import html as html_lib
+    import io
+
+    from app import create_app
+    from indexer.index import build
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "wide.html").write_text(_WIDE_PAGE, encoding="utf-8")
+    (pages / "trad.txt").write_text(_TRAD_TEXT, encoding="utf-8")
+    want = {}
+    for page in iter_pages([str(pages)]):
+        n = process_page(page)
+        want[n.id] = (n.title, n.issuer)
+    assert sorted(t for t, _ in want.values()) == [
+        "中共福州市鼓樓區委關於巡視整改進展情況的通報", "融媒视界｜浙江遂昌：茶叶推介行（中亚站）启程"]
+    report = build([str(pages)], str(tmp_path / "index"))
+    assert not report.failed
+    client = create_app({"INDEX_DIR": str(tmp_path / "index"), "TESTING": True}).test_client()
+    titles = {t for t, _ in want.values()}
+
+    hits = client.get("/api/search?q=巡察整改").get_json()["hits"]
+    assert {h["title"] for h in hits} == titles
+    for doc_id, (title, issuer) in want.items():
+        doc = client.get(f"/api/doc/{doc_id}").get_json()
+        assert (doc["title"], doc["issuer"]) == (title, issuer)
+        page = html_lib.unescape(client.get(f"/doc/{doc_id}").get_data(as_text=True))
+        assert title in page and issuer in page
+    results = html_lib.unescape(client.get("/?q=巡察整改").get_data(as_text=True))
+    assert all(t in results for t in titles)
+    atom = html_lib.unescape(client.get("/feed.atom?q=巡察整改").get_data(as_text=True))
+    assert all(t in atom for t in titles)
+    csv_text = client.get("/export.csv?q=巡察整改").get_data(as_text=True).lstrip("\ufeff")
+    assert {r["title"] for r in csv.DictReader(io.StringIO(csv_text))} == titles
+    jsonl = client.get("/export.jsonl?q=巡察整改").get_data(as_text=True)
+    assert {json.loads(x)["title"] for x in jsonl.splitlines() if x.strip()} == titles
