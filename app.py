@@ -18,6 +18,7 @@ import re
 import time
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask.json.provider import DefaultJSONProvider
@@ -25,7 +26,8 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer import dates, feeds, regions
-from indexer.pages import (FILLER_PLACES, active_filters, date_input_type, format_ms, official_layout, page_window, place,
+from indexer.pages import (FILLER_PLACES, active_filters, date_input_type, derived_title, format_ms, official_layout,
+                           page_window, place, plain_title,
                            quick_dates, region_display, region_trail, safe_link, timeline_chart, unique_name)
 from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
 from indexer.whooshlib import IndexUnreadable
@@ -104,12 +106,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["search_url"] = search_url
     app.jinja_env.globals["safe_link"] = safe_link
     app.jinja_env.globals["date_input_type"] = date_input_type
+    app.jinja_env.globals["derived_title"] = derived_title
+    app.jinja_env.globals["plain_title"] = plain_title
 
     app.add_url_rule("/", "search", search_page)
     app.add_url_rule("/doc/<doc_id>", "doc", doc_page)
     app.add_url_rule("/api/search", "api_search", api_search)
     app.add_url_rule("/api/doc/<doc_id>", "api_doc", api_doc)
     app.add_url_rule("/feed.atom", "feed_atom", feed_atom)
+    app.add_url_rule("/subscribe", "subscribe", subscribe_page)
     app.add_url_rule("/export.csv", "export_csv", export_csv)
     app.add_url_rule("/export.jsonl", "export_jsonl", export_jsonl)
     app.add_url_rule("/regions", "regions", regions_page)
@@ -238,6 +243,11 @@ def search_url(base: dict[str, str], endpoint: str = "search", **changes: Any) -
         params.pop("sort")
     ordered = {k: params[k] for k in SEARCH_PARAMS if k in params}
     return url_for(endpoint, **ordered)
+
+
+def with_query(url: str, extra: dict[str, str]) -> str:
+    """`url` with more query parameters (ones that are not search parameters, like for=excel)."""
+    return url + ("&" if "?" in url else "?") + urlencode(extra)
 
 
 # -- presentation helpers ----------------------------------------------------------------
@@ -377,6 +387,8 @@ def search_page() -> tuple[str, int] | str | Response:
         "api_url": search_url(params, "api_search", page=params.get("page")),
         "feed_url": search_url(params, "feed_atom", sort=None),
         "csv_url": search_url(params, "export_csv"),
+        "excel_url": with_query(search_url(params, "export_csv"), {"for": "excel"}),
+        "subscribe_url": search_url(params, "subscribe", sort=None),
         "jsonl_url": search_url(params, "export_jsonl"),
         "feed_title": feed_title_of(params, data) if data else None,
         "facet_limit": FACET_LIMIT,
@@ -542,6 +554,22 @@ def feed_atom() -> Response | tuple[str | Response, int]:
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
+def subscribe_page() -> tuple[str | Response, int] | str:
+    """订阅: what a feed is and how to follow this search, with its address to copy and the
+    newest notices it would deliver (readers need not see raw Atom XML)."""
+    params = filter_params()
+    try:
+        req, _ = make_request({**params, "sort": "date"}, per_page=5)
+        data = archive().search(req).as_dict()
+    except IndexMissing as exc:
+        return index_missing(exc)
+    except SearchError as exc:
+        return render_error(400, str(exc))
+    return render_template("subscribe.html", params=params, data=data, feed_title=feed_title_of(params, data),
+                           feed_url=external_url("feed_atom", params),
+                           back=search_url(params))
+
+
 def export_csv() -> Response | tuple[str | Response, int]:
     return export_response("csv")
 
@@ -565,7 +593,10 @@ def export_response(kind: str) -> Response | tuple[str | Response, int]:
         return index_missing(exc)
     except SearchError as exc:
         return bad_request_text(str(exc))
-    if kind == "csv":
+    if kind == "csv" and request.args.get("for") == "excel":  # 导出 Excel: Chinese headers, links back
+        doc_url = lambda doc_id: url_for("doc", doc_id=doc_id, _external=True)  # noqa: E731
+        stream, content_type = feeds.excel_stream(export, doc_url), "text/csv; charset=utf-8"
+    elif kind == "csv":
         stream, content_type = feeds.csv_stream(export), "text/csv; charset=utf-8"
     else:
         stream, content_type = feeds.jsonl_stream(export), "application/x-ndjson; charset=utf-8"

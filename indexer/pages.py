@@ -332,3 +332,46 @@ def official_layout(paragraphs_html: list[str], issuer: str | None,
         kind = "salutation" if i < 3 and len(text) <= SALUTATION_MAX and text.endswith(("：", ":")) else "text"
         body.append({"html": p, "kind": kind})
     return {"body": body, "sign": sign}
+
+
+# -- headings for untitled notices --------------------------------------------------------
+
+DERIVED_NOTE = "（标题为系统生成）"
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def date_zh(date: str | None) -> str:
+    """2017-12-20 -> 2017年12月20日 (as dates are written in notices); other text unchanged."""
+    m = ISO_DATE.match(date or "")
+    if not m:
+        return date or ""
+    return f"{m.group(1)}年{int(m.group(2))}月{int(m.group(3))}日"
+
+
+def derived_title(item: dict[str, Any]) -> str:
+    """A readable heading for a notice without a title, from what is known of it: issuer (or
+    place) + 文种 + date, e.g. 中共西安市莲湖区委巡察整改进展情况（2017年12月20日）.
+
+    Shown instead of （无标题） and always marked as made up by the archive (a class and
+    DERIVED_NOTE on pages, the note itself in feeds and exports): it is not the notice's own.
+    """
+    who = (item.get("issuer") or "").split()
+    issuer = "、".join(who) if len(who) > 1 else (who[0] if who else place(item))
+    what = item.get("doc_type") or "公告"
+    when = date_zh(item.get("date"))
+    text = f"{issuer}{what}" if issuer else f"无标题{what}"
+    return f"{text}（{when}）" if when else text
+
+
+def display_title(item: dict[str, Any]) -> dict[str, Any]:
+    """{"text", "derived"}: the notice's own title, or a derived one marked as such."""
+    title = (item.get("title") or "").strip()
+    if title:
+        return {"text": title, "derived": False}
+    return {"text": derived_title(item), "derived": True}
+
+
+def plain_title(item: dict[str, Any]) -> str:
+    """The heading as one string for places without styling (feeds, exports, <title>)."""
+    shown = display_title(item)
+    return shown["text"] + (DERIVED_NOTE if shown["derived"] else "")

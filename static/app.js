@@ -97,18 +97,46 @@
     });
   }
 
-  // Document page tools: 【打印】, 【字号 大 中 小】 (remembered), 复制链接, the highlight switch.
+  // 复制链接 / 复制地址: any button with data-copy; the result is said in the nearest status line.
+  function copyButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (btn) {
+      var status = document.getElementById(btn.getAttribute("data-status"));
+      btn.hidden = false;
+      function say(msg) {
+        if (!status) return;
+        status.textContent = "";
+        setTimeout(function () { status.textContent = msg; }, 30);
+      }
+      btn.addEventListener("click", function () {
+        var url = btn.getAttribute("data-copy");
+        function fallback() {
+          var box = document.createElement("textarea");
+          box.value = url;
+          box.setAttribute("readonly", "");
+          box.className = "visually-hidden";
+          document.body.appendChild(box);
+          box.select();
+          var ok = false;
+          try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+          document.body.removeChild(box);
+          say(ok ? "已复制" + (btn.getAttribute("data-what") || "链接") : "无法自动复制，请手动复制：" + url);
+        }
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(url).then(function () { say("已复制" + (btn.getAttribute("data-what") || "链接")); }, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  }
+
+  // Document page tools: 【打印】, 【字号 大 中 小】 (remembered), the highlight switch.
   function docTools() {
     var bar = document.getElementById("doc-tools");
     if (!bar) return;
     var text = document.getElementById("doc-text");
     var doc = document.getElementById("doc");
-    var status = bar.querySelector(".tool-status");
     Array.prototype.forEach.call(bar.querySelectorAll("[hidden]"), function (el) { el.hidden = false; });
-    function say(msg) {
-      status.textContent = "";
-      setTimeout(function () { status.textContent = msg; }, 30);
-    }
     var print = bar.querySelector("[data-print]");
     print.addEventListener("click", function () { window.print(); });
 
@@ -131,28 +159,6 @@
       });
     });
 
-    var copy = bar.querySelector("[data-copy]");
-    copy.addEventListener("click", function () {
-      var url = copy.getAttribute("data-copy");
-      function fallback() {
-        var box = document.createElement("textarea");
-        box.value = url;
-        box.setAttribute("readonly", "");
-        box.className = "visually-hidden";
-        document.body.appendChild(box);
-        box.select();
-        var ok = false;
-        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-        document.body.removeChild(box);
-        say(ok ? "链接已复制" : "无法自动复制，请手动复制：" + url);
-      }
-      if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(url).then(function () { say("链接已复制"); }, fallback);
-      } else {
-        fallback();
-      }
-    });
-
     var marks = bar.querySelector("[data-toggle-marks]");
     if (marks) {
       marks.addEventListener("click", function () {
@@ -169,5 +175,6 @@
     tidyForms();
     regionSuggest();
     docTools();
+    copyButtons();
   });
 })();

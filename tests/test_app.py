@@ -783,11 +783,27 @@ def test_results_page_links_feed_and_exports(client):
     alt = re.search(r'<link rel="alternate" type="application/atom\+xml" title="([^"]*)" href="([^"]*)">', page)
     assert alt and html.unescape(alt.group(1)) == "公告检索：巡察 · 西安市"
     assert query_of(html.unescape(alt.group(2))) == {"q": "巡察", "region": "西安市"}
-    assert "订阅 Atom" in page and "导出 CSV" in page and "导出 JSONL" in page
-    by_path = {urlsplit(h).path: query_of(h) for h in hrefs(page) if h.startswith(("/feed", "/export"))}
+    # readers see 订阅 and 导出 Excel next to the results; the developer tools sit in the footer
+    tools = page[page.index('<p class="result-tools">'):]
+    tools = tools[:tools.index("</p>")]
+    assert ">订阅</a>" in tools and ">导出 Excel</a>" in tools
+    for word in ("JSON", "JSONL", "Atom", "CSV"):
+        assert word not in tools
+    footer = page[page.index('<footer'):]
+    assert "开发者" in footer and "JSON 接口" in footer and "JSONL" in footer and "Atom 源" in footer
+    by_link = {}
+    for h in hrefs(page):
+        if h.startswith(("/feed", "/export", "/subscribe", "/api/search")):
+            key = urlsplit(h).path + ("?for=" + query_of(h)["for"] if "for" in query_of(h) else "")
+            by_link[key] = query_of(h)
+    assert by_link["/subscribe"] == {"q": "巡察", "region": "西安市"}
+    assert by_link["/export.csv?for=excel"] == {"q": "巡察", "region": "西安市", "sort": "date", "for": "excel"}
+    assert tools.count("/export.csv?") == 1 and "for=excel" in tools
+    by_path = {urlsplit(h).path: query_of(h) for h in hrefs(footer) if h.startswith(("/feed", "/export", "/api"))}
     assert by_path["/feed.atom"] == {"q": "巡察", "region": "西安市"}
     assert by_path["/export.csv"] == by_path["/export.jsonl"] == {"q": "巡察", "region": "西安市", "sort": "date"}
-    for path, q in by_path.items():
+    assert by_path["/api/search"] == {"q": "巡察", "region": "西安市", "sort": "date"}
+    for path, q in list(by_path.items()) + [("/subscribe", by_link["/subscribe"]), ("/export.csv", by_link["/export.csv?for=excel"])]:
         resp = client.get(path, query_string=q)
         assert resp.status_code == 200 and resp.data
         resp.close()
@@ -1124,3 +1140,47 @@ def test_print_stylesheet_hides_navigation_and_tools(client):
     for sel in (".site-header", ".site-footer", ".doc-nav", ".doc-tools", ".search-form", ".facets",
                 ".related", ".result-tools", ".pagination"):
         assert sel in hidden, sel
+
+
+def test_subscribe_page_explains_the_feed(client, archive):
+    page = text_of(client.get("/subscribe?q=巡察&region=陕西省"))
+    assert "<h1>订阅这组检索结果</h1>" in page and "公告检索：巡察 · 陕西省" in page
+    feed = re.search(r'<input type="text" id="feed-url" value="([^"]*)" readonly>', page)
+    assert feed and urlsplit(html.unescape(feed.group(1))).path == "/feed.atom"
+    assert query_of(html.unescape(feed.group(1))) == {"q": "巡察", "region": "陕西省"}
+    assert '<label for="feed-url">订阅地址</label>' in page and "data-copy=" in page
+    newest = archive.search(SearchRequest(q="巡察", region="陕西省", sort="date", per_page=5))
+    assert [f"/doc/{h.id}" for h in newest.hits] == [h for h in hrefs(page) if h.startswith("/doc/")]
+    back = next(h for h in hrefs(page) if h.startswith("/?"))
+    assert query_of(back) == {"q": "巡察", "region": "陕西省"}
+    assert client.get("/subscribe?from=2020-13-01").status_code == 400
+    assert client.get("/subscribe").status_code == 200
+
+
+def test_excel_export_route(client, archive):
+    resp = client.get("/export.csv?q=整改&for=excel")
+    assert resp.status_code == 200 and resp.content_type == "text/csv; charset=utf-8"
+    rows = list(__import__("csv").reader(__import__("io").StringIO(resp.data.decode("utf-8-sig"), newline="")))
+    assert rows[0][:3] == ["标题", "日期", "发布机关"] and rows[0][-1] == "本站链接"
+    expected = archive.search(SearchRequest(q="整改", per_page=100))
+    assert [r[-1] for r in rows[1:]] == [f"http://localhost/doc/{h.id}" for h in expected.hits]
+    # the plain CSV keeps its English columns (the contract scripts rely on)
+    plain = client.get("/export.csv?q=整改").data.decode("utf-8-sig")
+    assert plain.startswith("id,title,date,issuer")
+
+
+def test_untitled_notices_get_a_marked_derived_heading(client, archive):
+    untitled = [h for h in archive.search(SearchRequest(per_page=100)).hits if not h.title]
+    assert untitled
+    doc = archive.get(untitled[0].id)
+    heading = f"{doc['issuer']}{doc['doc_type']}（"
+    derived = '<span class="derived-title" title="标题为系统生成">'
+    for page in (text_of(client.get("/?q=" + doc["body"][:8])), text_of(client.get(f"/doc/{doc['id']}"))):
+        assert "（无标题）" not in page and "无标题" not in page
+        assert derived + html.escape(heading) in page
+        assert '<span class="visually-hidden">（标题为系统生成）</span>' in page
+    page = text_of(client.get(f"/doc/{doc['id']}"))
+    assert re.search(r"<title>[^<]*（标题为系统生成） - 公告档案检索</title>", page)
+    assert re.search(r'<h1 id="doc-title"><span class="derived-title"', page)
+    css = text_of(client.get("/static/app.css"))
+    assert re.search(r"\.derived-title \{[^}]*font-weight: 400", css)

@@ -513,7 +513,7 @@ def test_document_reading_tools_and_print_view(server: str, browser: Any, width:
 
         # 复制链接: the page's own address, without the search
         page.get_by_role("button", name="复制链接").click()
-        page.locator(".tool-status", has_text="链接已复制").wait_for()
+        page.locator(".tool-status", has_text="已复制链接").wait_for()
         assert page.evaluate("navigator.clipboard.readText()") == server + f"/doc/{numbered['id']}"
 
         # 【打印】: the print view shows the document only
@@ -526,6 +526,52 @@ def test_document_reading_tools_and_print_view(server: str, browser: Any, width:
         page.emulate_media(media="screen")
         assert page.locator(".doc-tools").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert watch.problems(page) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_subscribe_export_and_developer_links(server: str, browser: Any, width: int, height: int) -> None:
+    """订阅 leads to a page that explains the feed and copies its address; 导出 Excel downloads
+    a CSV with Chinese headers; JSON, JSONL, CSV and Atom sit in the footer's 开发者 line;
+    an untitled notice shows a derived heading, marked."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, watch = _open(browser, width, height)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    try:
+        page.goto(server + "/?q=" + quote("巡察") + "&region=" + quote("陕西省"))
+        tools = page.locator(".result-tools")
+        assert "JSON" not in tools.inner_text() and "Atom" not in tools.inner_text()
+        dev = page.locator(".site-footer .developer")
+        assert "开发者" in dev.inner_text() and "JSON 接口" in dev.inner_text() and "JSONL" in dev.inner_text()
+        with page.expect_download() as dl:
+            tools.get_by_role("link", name="导出 Excel").click()
+        text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+        assert text.splitlines()[0].startswith("标题,日期,发布机关")
+        tools.get_by_role("link", name="订阅").click()
+        page.wait_for_load_state("load")
+        assert urlsplit(page.url).path == "/subscribe" and _params(page.url) == {"q": "巡察", "region": "陕西省"}
+        assert page.locator("h1").inner_text() == "订阅这组检索结果"
+        feed = page.get_by_label("订阅地址").input_value()
+        assert urlsplit(feed).path == "/feed.atom"
+        _axe(page, f"subscribe @{width}")
+        page.get_by_role("button", name="复制地址").click()
+        page.locator("#feed-status", has_text="已复制订阅地址").wait_for()
+        assert page.evaluate("navigator.clipboard.readText()") == feed
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SHOTS / f"subscribe-{width}.png"), full_page=True)
+
+        # the untitled demo notice: a derived heading, styled apart, said to be made up
+        page.goto(server + "/?q=" + quote("区委第一轮巡察派出3个巡察组"))
+        derived = page.locator(".hit-title .derived-title").first
+        assert derived.is_visible() and "巡察整改进展情况" in derived.inner_text()
+        assert derived.evaluate("e => getComputedStyle(e).fontWeight") == "400"
+        assert "标题为系统生成" in derived.text_content()
+        derived.click()
+        page.wait_for_load_state("load")
+        assert page.locator("h1 .derived-title").is_visible()
+        _axe(page, f"untitled document @{width}")
         assert watch.problems(page) == []
     finally:
         context.close()

@@ -48,8 +48,14 @@ def test_atom_feed_is_valid_and_carries_each_hit(archive):
     assert parsed.version == "atom10"
     assert parsed.feed.title == "公告检索：巡察"
     assert [e.id for e in parsed.entries] == [doc_url(h["id"]) for h in res["hits"]]
+    untitled = [h for h in res["hits"] if not h["title"]]
+    assert untitled, "the demo corpus has an untitled notice"
     for e, h in zip(parsed.entries, res["hits"]):
-        assert e.title == (h["title"] or "（无标题）")
+        if h["title"]:
+            assert e.title == h["title"]
+        else:  # a heading built from issuer, 文种 and date, said to be made up
+            assert e.title == f"{h['issuer']}{h['doc_type']}（{int(h['date'][:4])}年{int(h['date'][5:7])}月{int(h['date'][8:])}日）（标题为系统生成）"
+        assert "无标题" not in e.title
         assert e.link == doc_url(h["id"])
         assert e.updated == f"{h['date']}T00:00:00Z"
         if h["issuer"]:
@@ -117,6 +123,37 @@ def test_csv_export_has_every_match(archive):
     assert ids == expected  # same order as paging through the search
     doc = archive.get(ids[0])
     assert rows[1] == [feeds.csv_cell(doc[k]) for k in feeds.EXPORT_FIELDS]
+
+
+def test_excel_export_for_readers(archive):
+    """导出 Excel: Chinese headers, every match in search order, derived headings for untitled
+    notices, the place in one cell, safe original links only, a link back to each notice."""
+    export = feeds.start_export(archive, SearchRequest(q="整改"))
+    text = "".join(feeds.excel_stream(export, doc_url))
+    rows = read_csv(text)
+    assert rows[0] == ["标题", "日期", "发布机关", "地区", "文种", "文号", "原文链接", "本站链接"]
+    raw = read_csv("".join(feeds.csv_stream(feeds.start_export(archive, SearchRequest(q="整改")))))
+    assert [r[-1] for r in rows[1:]] == [doc_url(r[0]) for r in raw[1:]]
+    assert len(rows) == len(raw) and len(rows) - 1 == export.total > 10
+    for row, r in zip(rows[1:], raw[1:]):
+        doc = archive.get(r[0])
+        assert row[1] == (doc["date"] or "") and row[2] == (doc["issuer"] or "") and row[5] == (doc["doc_number"] or "")
+        if doc["title"]:
+            assert row[0] == doc["title"]
+        else:
+            assert row[0].endswith("（标题为系统生成）") and doc["issuer"] in row[0]
+        assert row[6] in ("", doc["url"]) and (row[6] == "" or row[6].startswith(("http://", "https://")))
+    assert any(not archive.get(r[0])["title"] for r in raw[1:])
+    places = {row[3] for row in rows[1:]}
+    assert "陕西省西安市莲湖区" in places
+
+
+def test_excel_export_of_hostile_values(archive):
+    rec = {"id": "abc", "title": "=HYPERLINK(\"http://evil\")", "date": None, "issuer": "+1", "url": "javascript:alert(1)",
+           "province": None, "city": None, "district": None, "doc_type": "-x", "doc_number": "@y"}
+    row = feeds.excel_row(rec, doc_url)
+    assert row[0].startswith("'=") and row[2] == "'+1" and row[4] == "'-x" and row[5] == "'@y"
+    assert row[6] == "" and row[7] == doc_url("abc")
 
 
 def test_jsonl_export_carries_bodies(archive):

@@ -194,3 +194,24 @@ def test_official_layout_moves_the_document_number_under_the_title() -> None:
 
 def test_plain_text_of_a_highlighted_paragraph() -> None:
     assert pages.plain_text("A &amp; <mark>巡察</mark> &lt;b&gt;") == "A & 巡察 <b>"
+
+
+def test_derived_title_from_what_is_known() -> None:
+    item = {"title": None, "issuer": "中共西安市莲湖区委", "doc_type": "巡察整改进展情况", "date": "2017-12-20"}
+    assert pages.derived_title(item) == "中共西安市莲湖区委巡察整改进展情况（2017年12月20日）"
+    assert pages.display_title(item) == {"text": pages.derived_title(item), "derived": True}
+    assert pages.plain_title(item).endswith("（标题为系统生成）")
+    joint = {"issuer": "中共广州市纪委 广州市监委", "doc_type": "通报", "date": "2019-06-18"}
+    assert pages.derived_title(joint) == "中共广州市纪委、广州市监委通报（2019年6月18日）"
+    placed = {"province": "陕西省", "city": "西安市", "district": "莲湖区", "date": None}
+    assert pages.derived_title(placed) == "陕西省西安市莲湖区公告"
+    assert pages.derived_title({}) == "无标题公告"
+    assert pages.derived_title({"doc_type": "通知", "date": "2020-01-05"}) == "无标题通知（2020年1月5日）"
+
+
+def test_display_title_keeps_the_notice_own_title() -> None:
+    item = {"title": "巡 察 公 告", "issuer": "某单位"}
+    assert pages.display_title(item) == {"text": "巡 察 公 告", "derived": False}
+    assert pages.plain_title(item) == "巡 察 公 告"
+    assert pages.display_title({"title": "  ", "issuer": "某单位"})["derived"] is True
+    assert pages.date_zh("2021-03-02") == "2021年3月2日" and pages.date_zh("2021") == "2021"
