@@ -492,17 +492,25 @@ class SegmentView:
             with self.shared["lock"]:
                 text = self.shared.get("text")
                 if text is None:
-                    text = _verified_read(self.text_path, self.text_sum, self.text_offsets, self.text_lengths)
+                    text = _verified_read(self.text_path, self.text_sum, self.text_offsets, self.text_lengths,
+                                          self.shared.pop("fh", None))
                     self.shared["text"] = text
         return text
 
 
-def _verified_read(path: Path, expected: tuple[int, int] | None, offsets: Any = None, lengths: Any = None) -> bytes:
+def _verified_read(path: Path, expected: tuple[int, int] | None, offsets: Any = None, lengths: Any = None,
+                   fh: Any = None) -> bytes:
     """A column file read whole, refused when it is shorter than its offsets say or its
     size or checksum differ from those recorded at commit: a search must never answer
-    from a damaged text (a truncated text would silently lose hits)."""
+    from a damaged text (a truncated text would silently lose hits). `fh`: the file opened
+    with the snapshot (read from it, then closed: a later commit may have deleted the name)."""
     try:
-        data = path.read_bytes()
+        if fh is not None:
+            with fh:
+                fh.seek(0)
+                data = fh.read()
+        else:
+            data = path.read_bytes()
     except OSError as exc:
         raise IndexUnreadable(f"cannot read {path.name}: {exc.strerror}", path.name) from exc
     if expected is not None:
@@ -515,6 +523,9 @@ def _verified_read(path: Path, expected: tuple[int, int] | None, offsets: Any = 
         if end > len(data):
             raise IndexUnreadable(f"{path.name} is truncated ({len(data)} of {end} bytes)", path.name)
     return data
+
+
+OPEN_ATTEMPTS = 5  # a snapshot superseded while it opens is opened again, this many times in all
 
 
 class Snapshot:
@@ -532,12 +543,42 @@ class Snapshot:
         # Whoosh readers share file objects (seek + read): one thread at a time. The
         # segment texts are immutable bytes and need no lock once loaded.
         self._io = threading.RLock()
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                self._open(previous)
+                return
+            except EmptyIndexError:
+                raise
+            except Exception as exc:
+                # A commit that lands while this snapshot opens may delete the files of the
+                # generation it read (a merge, the switch of a rebuild): that is no damage,
+                # open the newer generation instead of answering 503.
+                if attempt + 1 < OPEN_ATTEMPTS and self._superseded():
+                    self._close_partial()
+                    continue
+                if isinstance(exc, IndexUnreadable):
+                    raise
+                raise IndexUnreadable(f"the index in {self.path} cannot be read: {type(exc).__name__}: {exc}") from exc
+
+    def _superseded(self) -> bool:
+        """True when the generation being opened is no longer the latest one."""
+        from whoosh.index import TOC
+
         try:
-            self._open(previous)
-        except (IndexUnreadable, EmptyIndexError):
-            raise
-        except Exception as exc:
-            raise IndexUnreadable(f"the index in {self.path} cannot be read: {type(exc).__name__}: {exc}") from exc
+            latest = TOC._latest_generation(storage(self.path), INDEX_NAME)
+        except OSError:
+            return False
+        return latest >= 0 and latest != getattr(self, "generation", None)
+
+    def _close_partial(self) -> None:
+        searcher = getattr(self, "searcher", None)
+        if searcher is not None:
+            try:
+                searcher.close()
+            except Exception:
+                pass
+        for name in ("ix", "generation", "searcher", "reader"):
+            self.__dict__.pop(name, None)
 
     def _open(self, previous: "Snapshot | None") -> None:
         self.ix = open_index(self.path)
@@ -569,6 +610,12 @@ class Snapshot:
         segobj = sub.segment() if hasattr(sub, "segment") else None
         segment_id = segobj.segment_id() if segobj is not None else ""
         old = (known or {}).get(segment_id) if segment_id else None
+        if doccount:
+            # Whoosh opens a segment's column files on first use, by name: a commit that
+            # deletes this generation before then (a merge, a rebuild's switch) would make
+            # every stored-field read of this snapshot fail. Open the stored column now;
+            # an open file outlives its name.
+            sub.stored_fields(0)
         if old is not None and old.doccount == doccount:
             # Same files: only the offset and the deletions can differ.
             return SegmentView(offset, doccount, deleted, old.text_path, old.text_offsets, old.text_lengths,
@@ -614,7 +661,14 @@ class Snapshot:
             if colfile.exists() and colfile.stat().st_size > 0:
                 text_path = colfile
         text_sum = (sums or {}).get(text_path.name) if text_path is not None else None
-        return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id, text_sum=text_sum)
+        view = SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id, text_sum=text_sum)
+        if text_path is not None:
+            # The text is read on first search, from this handle (see stored_fields above).
+            try:
+                view.shared["fh"] = open(text_path, "rb")
+            except OSError as exc:
+                raise IndexUnreadable(f"cannot read {text_path.name}: {exc.strerror}", text_path.name) from exc
+        return view
 
     # -- postings ---------------------------------------------------------------------
 

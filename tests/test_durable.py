@@ -511,3 +511,59 @@ def test_a_rebuild_of_a_folder_without_an_index_commits_batch_by_batch(tmp_path:
 
     build([src], ix, rebuild=True, workers=1, progress=False, batch_size=2, on_commit=count)
     assert seen == [2, 4, 6]
+
+
+def test_a_commit_that_deletes_the_generation_being_opened_is_no_damage(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server opens a snapshot while a build commits a merge that deletes the files of
+    the generation it read: the snapshot opens the newer generation (it used to raise
+    IndexUnreadable, a 503 saying the index is damaged)."""
+    from indexer import whooshlib
+
+    src = tmp_path / "src"
+    corpus(src, 4)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False, batch_size=1)  # four one-notice segments
+    real_crc = whooshlib.crc32_file
+    state = {"calls": 0, "gone": None}
+
+    def commit_meanwhile(path):  # type: ignore[no-untyped-def]
+        state["calls"] += 1
+        if state["calls"] == 1:
+            corpus(src, 2, start=4)
+            build([src], ix, workers=1, progress=False, batch_size=10)  # merges the four away
+            state["gone"] = not Path(path).exists()
+        return real_crc(path)
+
+    monkeypatch.setattr(whooshlib, "crc32_file", commit_meanwhile)
+    snap = Snapshot(ix)
+    try:
+        assert state["gone"] is True, "the test build did not delete the generation being opened"
+        assert snap.doc_count == 6 and snap.is_current()
+    finally:
+        snap.close()
+
+
+def test_an_open_snapshot_still_answers_after_a_commit_deletes_its_files(tmp_path: Path) -> None:
+    """A server's snapshot, opened before a commit that merges its segments away, answers
+    its next searches and document reads (text and stored fields were read by name on
+    first use, and failed with 'damaged' until the server noticed the new generation)."""
+    from indexer.search import Archive, SearchRequest
+
+    src = tmp_path / "src"
+    corpus(src, 4)
+    ix = tmp_path / "ix"
+    build([src], ix, workers=1, progress=False, batch_size=1)
+    archive = Archive(ix)
+    snap = archive.snapshot()
+    files = {seg.segment_id for seg in snap.segments}
+    corpus(src, 2, start=4)
+    build([src], ix, workers=1, progress=False, batch_size=10)
+    assert not any(n.startswith(tuple(files)) for n in os.listdir(ix)), "the merge did not delete the old files"
+    res = archive.search(SearchRequest(q="巡察", per_page=10))  # same snapshot (checked once a second)
+    assert archive.snapshot() is snap
+    assert res.total == 4 and all("<mark>" in h.snippet for h in res.hits)
+    assert all(snap.stored(d)["id"] for d in snap.live_docs())
+    archive._checked = 0.0
+    assert archive.search(SearchRequest(q="巡察", per_page=10)).total == 6
+    archive.close()
