@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer import dates, feeds, regions
 from indexer.pages import (FILLER_PLACES, active_filters, date_input_type, derived_title, format_ms, official_layout,
-                           page_window, place, plain_title,
+                           is_demo, page_window, place, plain_title, reader_link,
                            quick_dates, region_display, region_trail, safe_link, timeline_chart, unique_name)
 from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
 from indexer.whooshlib import IndexUnreadable
@@ -108,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["date_input_type"] = date_input_type
     app.jinja_env.globals["derived_title"] = derived_title
     app.jinja_env.globals["plain_title"] = plain_title
+    app.jinja_env.globals["reader_link"] = reader_link
 
     app.add_url_rule("/", "search", search_page)
     app.add_url_rule("/doc/<doc_id>", "doc", doc_page)
@@ -221,6 +222,7 @@ def run_search(params: dict[str, str], per_page: int = PER_PAGE, collapse: bool 
         raise SearchError("页码超出范围：共 1 页")
     assert res is not None  # a page within range was found, or the last page was searched
     data = res.as_dict()
+    mark_demo(data["hits"])
     return data, notes + list(data.get("messages") or [])
 
 
@@ -243,6 +245,16 @@ def search_url(base: dict[str, str], endpoint: str = "search", **changes: Any) -
         params.pop("sort")
     ordered = {k: params[k] for k in SEARCH_PARAMS if k in params}
     return url_for(endpoint, **ordered)
+
+
+def mark_demo(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add `demo` (a notice of the bundled demo corpus, indexer.pages.is_demo) to each item
+    and its reposts: pages badge them, the API carries the flag (a key added, none changed)."""
+    for item in items:
+        item["demo"] = is_demo(item)
+        for r in item.get("reposts") or []:
+            r["demo"] = is_demo(r)
+    return items
 
 
 def with_query(url: str, extra: dict[str, str]) -> str:
@@ -393,6 +405,8 @@ def search_page() -> tuple[str, int] | str | Response:
         "feed_title": feed_title_of(params, data) if data else None,
         "facet_limit": FACET_LIMIT,
         "doc_params": {k: v for k, v in params.items()},
+        "demo_on_page": bool(data and any(h.get("demo") for h in data["hits"])),
+        "home": not params or set(params) <= {"page", "sort"},
     }
     return render_template("search.html", **ctx), status
 
@@ -483,16 +497,17 @@ def doc_page(doc_id: str) -> tuple[str, int] | str:
     if paragraphs and doc.get("title") and MARK_RE.sub("", paragraphs[0]) == MARK_RE.sub("", doc.get("title_html") or ""):
         paragraphs = paragraphs[1:]
     back = search_url(params, page=params.get("page")) if params else None
+    doc["demo"] = is_demo(doc)
     return render_template(
         "doc.html",
         doc=doc,
         layout=official_layout(paragraphs, doc.get("issuer"), doc.get("doc_number")),
-        related=related,
-        similar=similar,
+        related=mark_demo(related),
+        similar=mark_demo(similar),
         region_info=region_info,
         params=params,
         back=back,
-        link=safe_link(doc.get("url")),
+        link=reader_link(doc),
         permalink=url_for("doc", doc_id=doc_id, _external=True),
     )
 
@@ -561,6 +576,7 @@ def subscribe_page() -> tuple[str | Response, int] | str:
     try:
         req, _ = make_request({**params, "sort": "date"}, per_page=5)
         data = archive().search(req).as_dict()
+        mark_demo(data["hits"])
     except IndexMissing as exc:
         return index_missing(exc)
     except SearchError as exc:
@@ -641,7 +657,9 @@ def api_doc(doc_id: str) -> Response | tuple[Response, int]:
         return index_missing(exc)
     if doc is None:
         return jsonify({"error": "未找到该公告"}), 404
-    return jsonify({k: v for k, v in doc.items() if not k.endswith("_html")})
+    out = {k: v for k, v in doc.items() if not k.endswith("_html")}
+    out["demo"] = is_demo(doc)
+    return jsonify(out)
 
 
 # -- errors and headers ------------------------------------------------------------------

@@ -114,7 +114,7 @@ def atom_feed(hits: list[dict[str, Any]], *, title: str, feed_id: str, self_url:
         entry = sub(feed, "entry")
         url = doc_url(h["id"])
         sub(entry, "id", url)
-        sub(entry, "title", pages.plain_title(h))
+        sub(entry, "title", pages.plain_title(h, demo_mark=True))
         # Undated notices sort last in readers rather than pretending to be new.
         sub(entry, "updated", atom_date(h.get("date")) or "1970-01-01T00:00:00Z")
         sub(entry, "link", rel="alternate", type="text/html", href=url)
@@ -125,6 +125,9 @@ def atom_feed(hits: list[dict[str, Any]], *, title: str, feed_id: str, self_url:
             sub(sub(entry, "author"), "name", h["issuer"])
         if h.get("doc_type"):
             sub(entry, "category", term=h["doc_type"], label=h["doc_type"])
+        if pages.is_demo(h):  # a demo notice never passes for a real one in a feed reader
+            sub(entry, "category", term="示例", label="示例（演示用虚构公告）")
+            sub(entry, "rights", pages.DEMO_NOTE)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
@@ -167,6 +170,7 @@ class Export:
             seen.add(doc_id)
             rec = {k: doc.get(k) for k in EXPORT_FIELDS}
             rec["body"] = doc.get("body") or ""
+            rec["demo"] = pages.is_demo(doc)  # JSONL carries it; the CSV keeps its columns
             yield rec
 
 
@@ -198,14 +202,15 @@ def csv_stream(export: Export, chunk_rows: int = 100) -> Iterator[str]:
 
 # Columns of the 导出 Excel file, for readers: Chinese headers, a heading for every notice,
 # the place in one cell, a link back to the notice in the archive.
-EXCEL_HEADERS = ("标题", "日期", "发布机关", "地区", "文种", "文号", "原文链接", "本站链接")
+EXCEL_HEADERS = ("标题", "日期", "发布机关", "地区", "文种", "文号", "原文链接", "本站链接", "备注")
 
 
 def excel_row(rec: dict[str, Any], doc_url: Callable[[str], str]) -> list[str]:
     """One notice as a row of the reader's export (see EXCEL_HEADERS)."""
     return [csv_cell(v) for v in (
-        pages.plain_title(rec), rec.get("date"), rec.get("issuer"), pages.place(rec), rec.get("doc_type"),
-        rec.get("doc_number"), pages.safe_link(rec.get("url")), doc_url(rec["id"]))]
+        pages.plain_title(rec, demo_mark=True), rec.get("date"), rec.get("issuer"), pages.place(rec),
+        rec.get("doc_type"), rec.get("doc_number"), pages.reader_link(rec), doc_url(rec["id"]),
+        pages.DEMO_NOTE if pages.is_demo(rec) else "")]
 
 
 def excel_stream(export: Export, doc_url: Callable[[str], str], chunk_rows: int = 100) -> Iterator[str]:
@@ -244,7 +249,8 @@ def _csv_rows(export: Export, header: list[str], rows: Iterator[list[str]], chun
 
 
 def jsonl_stream(export: Export) -> Iterator[str]:
-    """One JSON object per line (metadata + `body`); a final `{"truncated": true, ...}` or
+    """One JSON object per line (metadata + `body` + `demo`, true for a notice of the bundled
+    demo corpus); a final `{"truncated": true, ...}` or
     `{"error": ...}` line says when the file is incomplete."""
     n = 0
     try:

@@ -371,7 +371,35 @@ def display_title(item: dict[str, Any]) -> dict[str, Any]:
     return {"text": derived_title(item), "derived": True}
 
 
-def plain_title(item: dict[str, Any]) -> str:
-    """The heading as one string for places without styling (feeds, exports, <title>)."""
+def plain_title(item: dict[str, Any], demo_mark: bool = False) -> str:
+    """The heading as one string for places without styling (feeds, exports, <title>);
+    `demo_mark` puts 【示例】 before the heading of a demo notice."""
     shown = display_title(item)
-    return shown["text"] + (DERIVED_NOTE if shown["derived"] else "")
+    text = shown["text"] + (DERIVED_NOTE if shown["derived"] else "")
+    return f"【示例】{text}" if demo_mark and is_demo(item) else text
+
+
+# -- the bundled demo corpus ------------------------------------------------------------
+
+# The demo notices of samples/ (written for this project, marked 示例 in the files) are
+# recognised by the source path the index stores for them: the bundled corpus's layout,
+# samples/{html,text,jsonl,warc}/..., relative (make index, the tests) or absolute. The 示例
+# marks inside the files are not read by the cleaner, and real scrapes never carry them, so
+# the stored path is the one fact that is both present and reliable. A real corpus kept in a
+# folder laid out exactly like samples/ would be marked as demo too: keep real pages elsewhere.
+DEMO_SOURCE = re.compile(r"(?:^|/)samples/(?:html|text|jsonl|warc)/[^/]+$")
+DEMO_NOTE = "示例数据：为演示本系统编写的虚构公告，机关名称、文号和网址均为虚构，并非真实公文。"
+
+
+def is_demo(item: dict[str, Any] | None) -> bool:
+    """True for a notice of the bundled demo corpus (see DEMO_SOURCE)."""
+    source = ((item or {}).get("source") or "").split("#", 1)[0].replace("\\", "/")
+    return "://" not in source and bool(DEMO_SOURCE.search(source))
+
+
+def reader_link(item: dict[str, Any]) -> str | None:
+    """The original page's address as readers may follow it: http/https only, and never for a
+    demo notice, whose addresses name real government sites on made-up paths."""
+    if is_demo(item):
+        return None
+    return safe_link(item.get("url"))

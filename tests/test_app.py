@@ -35,6 +35,8 @@ HOSTILE_TEXT = "\n".join([
     "2021年5月6日",
 ])
 HOSTILE_URL = "javascript:alert(1)"
+# a result's link, after the 示例 badge of a demo notice
+HIT_LINK = re.compile(r'class="hit-title">(?:<span class="demo-badge".*?</span></span> )?<a href="/doc/([0-9a-f]+)')
 
 
 # -- fixtures ----------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def test_home_lists_newest_notices(client, archive):
     first = expected.hits[0]
     assert f"/doc/{first.id}" in page
     # newest first: the order of ids on the page is the archive's date order
-    ids = re.findall(r'class="hit-title"><a href="/doc/([0-9a-f]+)', page)
+    ids = re.findall(HIT_LINK, page)
     assert ids == [h.id for h in expected.hits]
 
 
@@ -313,7 +315,7 @@ def test_paging_keeps_filters(client, archive):
     page2 = text_of(client.get(nxt))
     assert result_total(page2) == expected.total
     second = archive.search(SearchRequest(q="巡察", date_from="2015-01-01", date_to="2025-12-31", sort="date", page=2))
-    ids = re.findall(r'class="hit-title"><a href="/doc/([0-9a-f]+)', page2)
+    ids = re.findall(HIT_LINK, page2)
     assert ids == [h.id for h in second.hits]
     assert re.search(r'aria-current="page"[^>]*>2<', page2)
     prev = html.unescape(re.search(r'<a href="([^"]*)" rel="prev"', page2).group(1))
@@ -326,7 +328,7 @@ def test_paging_keeps_filters(client, archive):
 def test_sort_switch(client, archive):
     page = text_of(client.get("/?q=整改&sort=date"))
     expected = archive.search(SearchRequest(q="整改", sort="date"))
-    ids = re.findall(r'class="hit-title"><a href="/doc/([0-9a-f]+)', page)
+    ids = re.findall(HIT_LINK, page)
     assert ids == [h.id for h in expected.hits]
     assert 'aria-current="true">日期' in page
     rel = next(h for h in hrefs(page[page.index('class="sort-links"'):]) if h.startswith("/?"))
@@ -359,8 +361,9 @@ def test_doc_page(client, archive):
     assert doc["date"] in page and html.escape(doc["issuer"]) in page
     # the internal source path is not for readers
     assert "来源文件" not in page and doc["source"].split("#")[0] not in page and "samples/" not in page
-    # the source URL is a link with the safe rel values
-    assert re.search(rf'<a href="{re.escape(html.escape(doc["url"]))}" rel="noopener noreferrer nofollow"', page)
+    # a demo notice links to no real site: its made-up address on a real government domain
+    # is neither a link nor shown (the link with safe rel values: test_real_notice_links_its_source)
+    assert doc["url"] and doc["url"] not in page and "示例数据，无原文链接" in page
     # back link keeps the search
     back = next(h for h in hrefs(page) if "返回" in page and h.startswith("/?"))
     assert query_of(back) == {"q": "巡察", "region": "天河区"}
@@ -971,7 +974,7 @@ def test_page_past_the_end_shows_the_last_page(client, archive):
     page = text_of(client.get("/?q=巡察&page=999"))
     assert f"没有第 999 页，共 {res.pages} 页" in page
     last = archive.search(SearchRequest(q="巡察", page=res.pages, collapse=True))
-    ids = re.findall(r'class="hit-title"><a href="/doc/([0-9a-f]+)', page)
+    ids = re.findall(HIT_LINK, page)
     assert ids == [h.id for h in last.hits]
     # the API keeps its contract: a 400 with a message
     assert client.get("/api/search?q=巡察&page=999").status_code == 400
@@ -1097,7 +1100,7 @@ def test_doc_page_is_laid_out_as_an_official_document(client, archive):
     """GB/T 9704: title centred with the 文号 under it, the 落款 (issuer, date) right-aligned."""
     doc = _doc_with(archive, lambda d: d["doc_number"] and d["title"])
     page = text_of(client.get(f"/doc/{doc['id']}"))
-    article = page[page.index('<article class="doc official"'):page.index("</article>")]
+    article = page[page.index('<article class="doc official'):page.index("</article>")]
     header = article[:article.index("</header>")]
     assert '<h1 id="doc-title">' in header
     assert f'<p class="doc-number"><span class="visually-hidden">文号：</span>{html.escape(doc["doc_number"])}</p>' in header
@@ -1161,9 +1164,9 @@ def test_excel_export_route(client, archive):
     resp = client.get("/export.csv?q=整改&for=excel")
     assert resp.status_code == 200 and resp.content_type == "text/csv; charset=utf-8"
     rows = list(__import__("csv").reader(__import__("io").StringIO(resp.data.decode("utf-8-sig"), newline="")))
-    assert rows[0][:3] == ["标题", "日期", "发布机关"] and rows[0][-1] == "本站链接"
+    assert rows[0][:3] == ["标题", "日期", "发布机关"] and rows[0][-2:] == ["本站链接", "备注"]
     expected = archive.search(SearchRequest(q="整改", per_page=100))
-    assert [r[-1] for r in rows[1:]] == [f"http://localhost/doc/{h.id}" for h in expected.hits]
+    assert [r[-2] for r in rows[1:]] == [f"http://localhost/doc/{h.id}" for h in expected.hits]
     # the plain CSV keeps its English columns (the contract scripts rely on)
     plain = client.get("/export.csv?q=整改").data.decode("utf-8-sig")
     assert plain.startswith("id,title,date,issuer")
@@ -1184,3 +1187,70 @@ def test_untitled_notices_get_a_marked_derived_heading(client, archive):
     assert re.search(r'<h1 id="doc-title"><span class="derived-title"', page)
     css = text_of(client.get("/static/app.css"))
     assert re.search(r"\.derived-title \{[^}]*font-weight: 400", css)
+
+
+# -- the demo corpus is marked 示例 -----------------------------------------------------
+
+
+def test_demo_results_are_badged_and_the_home_page_says_demo(client, archive):
+    page = text_of(client.get("/"))
+    note = re.search(r'<div class="alert demo-note" role="note">(.*?)</div>', page, re.S)
+    assert note and "示例数据" in note.group(1) and "并非真实公告" in note.group(1) and "samples/" in note.group(1)
+    hits = archive.search(SearchRequest(sort="date")).hits
+    badges = re.findall(r'class="hit-title"><span class="demo-badge"[^>]*>示例<span class="visually-hidden">（演示用虚构公告）</span></span> <a href="/doc/([0-9a-f]+)', page)
+    assert badges == [h.id for h in hits]
+    results = text_of(client.get("/?q=巡察"))
+    assert "标有“示例”的公告是项目自带的演示数据" in results
+    assert results.count('<span class="demo-badge"') == len(archive.search(SearchRequest(q="巡察")).hits)
+    # no stored address of a demo notice (real government domains, made-up paths) on the page
+    for h in archive.search(SearchRequest(q="巡察", collapse=False, per_page=100)).hits:
+        assert not h.url or h.url not in results
+
+
+def test_demo_document_page_is_marked_and_links_nowhere(client, archive):
+    hit = next(h for h in archive.search(SearchRequest(per_page=100)).hits if h.url and "gov.cn" in h.url)
+    page = text_of(client.get(f"/doc/{hit.id}"))
+    assert '<article class="doc official demo"' in page
+    banner = re.search(r'<p class="demo-banner" role="note">(.*?)</p>', page, re.S)
+    assert banner and "示例" in banner.group(1) and "并非真实公文" in banner.group(1)
+    assert re.search(r"<title>【示例】", page)
+    assert hit.url not in page and "gov.cn" not in page
+    assert "示例数据，无原文链接" in page
+    # the similar and same-region lists badge their demo notices too
+    lists = page[page.index('<section class="related'):]
+    assert lists.count('<span class="demo-badge"') == lists.count("<li>") > 0
+
+
+def test_api_carries_the_demo_flag_without_changing_keys(client, archive):
+    data = api(client, "/api/search?q=巡察")
+    expected = archive.search(SearchRequest(q="巡察")).as_dict()
+    for h, e in zip(data["hits"], expected["hits"]):
+        assert h["demo"] is True and set(h) == set(e) | {"demo"}
+        assert h["url"] == e["url"] and h["title"] == e["title"]  # values as stored
+    doc = api(client, f"/api/doc/{data['hits'][0]['id']}")
+    assert doc["demo"] is True
+
+
+@pytest.fixture(scope="module")
+def real_client(tmp_path_factory: pytest.TempPathFactory):
+    """Two notices outside samples/: what real data looks like (no 示例 anywhere)."""
+    base = tmp_path_factory.mktemp("real")
+    src = base / "crawl"
+    src.mkdir()
+    recs = [{"url": "https://www.example.gov.cn/a.html", "title": "关于巡察整改的通知", "date": "2021-05-06",
+             "text": "关于巡察整改的通知\n正文，巡察整改工作有序推进。\n某某区人民政府办公室\n2021年5月6日"},
+            {"url": "https://www.example.gov.cn/b.html", "date": "2021-06-01",
+             "text": "巡察整改第二阶段工作安排如下，请认真落实。\n某某区人民政府办公室\n2021年6月1日"}]
+    (src / "real.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n", encoding="utf-8")
+    assert build([str(src)], base / "ix", workers=1).added == 2
+    return create_app({"INDEX_DIR": str(base / "ix"), "TESTING": True}).test_client()
+
+
+def test_real_notices_carry_no_demo_mark_and_link_their_source(real_client):
+    page = text_of(real_client.get("/"))
+    assert "demo-badge" not in page and "demo-note" not in page and "示例" not in page
+    hit = api(real_client, "/api/search?q=" + "关于巡察整改的通知")["hits"][0]
+    assert hit["demo"] is False
+    doc = text_of(real_client.get(f"/doc/{hit['id']}"))
+    assert "demo-banner" not in doc and "示例" not in doc
+    assert re.search(r'<a href="https://www\.example\.gov\.cn/a\.html" rel="noopener noreferrer nofollow"', doc)

@@ -575,3 +575,39 @@ def test_subscribe_export_and_developer_links(server: str, browser: Any, width: 
         assert watch.problems(page) == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_demo_corpus_is_marked(server: str, browser: Any, width: int, height: int) -> None:
+    """The home page says the bundled corpus is a demo; every demo result and document carries a
+    visible 示例 badge; a demo document links to no (real) government site."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, watch = _open(browser, width, height)
+    try:
+        page.goto(server + "/")
+        note = page.locator(".demo-note")
+        assert note.is_visible() and "示例数据" in note.inner_text() and "并非真实公告" in note.inner_text()
+        hits = page.locator(".hit")
+        assert hits.count() > 5
+        for i in range(hits.count()):
+            badge = hits.nth(i).locator(".demo-badge")
+            assert badge.is_visible() and badge.inner_text().startswith("示例")
+        page.screenshot(path=str(SHOTS / f"home-demo-{width}.png"), full_page=False)
+        _axe(page, f"home with demo note @{width}")
+        hits.first.locator(".hit-title a").click()
+        page.wait_for_load_state("load")
+        banner = page.locator(".demo-banner")
+        assert banner.is_visible() and "并非真实公文" in banner.inner_text()
+        assert banner.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
+        assert page.title().startswith("【示例】")
+        assert page.locator(".meta-table a[target=_blank]").count() == 0
+        assert "gov.cn" not in page.locator("main").inner_text()
+        assert all("gov.cn" not in (a or "") for a in page.locator("a").evaluate_all("els => els.map(e => e.href)"))
+        page.emulate_media(media="print")
+        assert banner.is_visible()  # a printout says it too
+        page.emulate_media(media="screen")
+        _axe(page, f"demo document @{width}")
+        page.screenshot(path=str(SHOTS / f"document-demo-{width}.png"), full_page=False)
+        assert watch.problems(page) == []
+    finally:
+        context.close()

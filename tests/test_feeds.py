@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import feedparser
 import pytest
 
-from indexer import dedup, feeds
+from indexer import dedup, feeds, pages
 from indexer.search import Archive, SearchError, SearchRequest
 
 HOSTILE = "标题\x00\x01\x0b\ufffe <script>alert(1)</script> & \"引号\" ]]>"
@@ -51,17 +51,22 @@ def test_atom_feed_is_valid_and_carries_each_hit(archive):
     untitled = [h for h in res["hits"] if not h["title"]]
     assert untitled, "the demo corpus has an untitled notice"
     for e, h in zip(parsed.entries, res["hits"]):
+        # every notice of the demo corpus is marked 示例 in its title, category and rights
+        assert h["source"].startswith("samples/")
+        assert e.title.startswith("【示例】")
+        assert e.rights == pages.DEMO_NOTE
+        title = e.title[len("【示例】"):]
         if h["title"]:
-            assert e.title == h["title"]
+            assert title == h["title"]
         else:  # a heading built from issuer, 文种 and date, said to be made up
-            assert e.title == f"{h['issuer']}{h['doc_type']}（{int(h['date'][:4])}年{int(h['date'][5:7])}月{int(h['date'][8:])}日）（标题为系统生成）"
+            assert title == f"{h['issuer']}{h['doc_type']}（{int(h['date'][:4])}年{int(h['date'][5:7])}月{int(h['date'][8:])}日）（标题为系统生成）"
         assert "无标题" not in e.title
         assert e.link == doc_url(h["id"])
         assert e.updated == f"{h['date']}T00:00:00Z"
         if h["issuer"]:
             assert e.author == h["issuer"]
         if h["doc_type"]:
-            assert [t.term for t in e.tags] == [h["doc_type"]]
+            assert [t.term for t in e.tags] == [h["doc_type"], "示例"]
         # feedparser trims/keeps edge whitespace depending on which HTML parser backend it
         # found importable (sgmllib or not); compare the text, not its edge spaces
         assert "<mark>" not in e.summary
@@ -131,18 +136,19 @@ def test_excel_export_for_readers(archive):
     export = feeds.start_export(archive, SearchRequest(q="整改"))
     text = "".join(feeds.excel_stream(export, doc_url))
     rows = read_csv(text)
-    assert rows[0] == ["标题", "日期", "发布机关", "地区", "文种", "文号", "原文链接", "本站链接"]
+    assert rows[0] == ["标题", "日期", "发布机关", "地区", "文种", "文号", "原文链接", "本站链接", "备注"]
     raw = read_csv("".join(feeds.csv_stream(feeds.start_export(archive, SearchRequest(q="整改")))))
-    assert [r[-1] for r in rows[1:]] == [doc_url(r[0]) for r in raw[1:]]
+    assert [r[7] for r in rows[1:]] == [doc_url(r[0]) for r in raw[1:]]
     assert len(rows) == len(raw) and len(rows) - 1 == export.total > 10
     for row, r in zip(rows[1:], raw[1:]):
         doc = archive.get(r[0])
         assert row[1] == (doc["date"] or "") and row[2] == (doc["issuer"] or "") and row[5] == (doc["doc_number"] or "")
+        # demo notices: 【示例】 before the heading, the note in 备注, no link to a real site
+        assert row[0].startswith("【示例】") and row[8] == pages.DEMO_NOTE and row[6] == ""
         if doc["title"]:
-            assert row[0] == doc["title"]
+            assert row[0] == "【示例】" + doc["title"]
         else:
             assert row[0].endswith("（标题为系统生成）") and doc["issuer"] in row[0]
-        assert row[6] in ("", doc["url"]) and (row[6] == "" or row[6].startswith(("http://", "https://")))
     assert any(not archive.get(r[0])["title"] for r in raw[1:])
     places = {row[3] for row in rows[1:]}
     assert "陕西省西安市莲湖区" in places
@@ -162,7 +168,8 @@ def test_jsonl_export_carries_bodies(archive):
     recs = [json.loads(x) for x in lines]
     assert len(recs) == export.total > 1
     for r in recs:
-        assert set(r) == set(feeds.EXPORT_FIELDS) | {"body"}
+        assert set(r) == set(feeds.EXPORT_FIELDS) | {"body", "demo"}
+        assert r["demo"] is True  # the demo corpus
         assert r["body"] == archive.get(r["id"])["body"]
         assert r["city"] == "西安市"
 
@@ -295,3 +302,24 @@ def test_region_tree_counts_match_search(archive):
                 assert d.count == archive.search(SearchRequest(region=d.code, per_page=1)).total
     names = {c.name for p in tree for c in p.children} | {d.name for p in tree for c in p.children for d in c.children}
     assert {"西安市", "莲湖区"} <= names
+
+
+def test_real_notices_are_not_marked_and_keep_their_links(tmp_path):
+    """Outside samples/ nothing is marked 示例 and safe original links are kept."""
+    src = tmp_path / "crawl"
+    src.mkdir()
+    rec = {"url": "https://www.example.gov.cn/a.html", "title": "关于巡察整改的通知", "date": "2021-05-06",
+           "text": "关于巡察整改的通知\n正文第一段，巡察整改工作有序推进。\n某某区人民政府办公室\n2021年5月6日"}
+    (src / "real.jsonl").write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    from indexer.index import build
+
+    assert build([str(src)], tmp_path / "ix", workers=1).added == 1
+    ix = Archive(tmp_path / "ix")
+    export = feeds.start_export(ix, SearchRequest(q="巡察"))
+    rows = read_csv("".join(feeds.excel_stream(export, doc_url)))
+    assert rows[1][0] == "关于巡察整改的通知" and rows[1][6] == rec["url"] and rows[1][8] == ""
+    recs = [json.loads(x) for x in "".join(feeds.jsonl_stream(feeds.start_export(ix, SearchRequest()))).splitlines()]
+    assert recs[0]["demo"] is False
+    hits = ix.search(SearchRequest(q="巡察")).as_dict()["hits"]
+    entry = feedparser.parse(make_feed(hits)).entries[0]
+    assert entry.title == "关于巡察整改的通知" and "rights" not in entry

@@ -215,3 +215,31 @@ def test_display_title_keeps_the_notice_own_title() -> None:
     assert pages.plain_title(item) == "巡 察 公 告"
     assert pages.display_title({"title": "  ", "issuer": "某单位"})["derived"] is True
     assert pages.date_zh("2021-03-02") == "2021年3月2日" and pages.date_zh("2021") == "2021"
+
+
+@pytest.mark.parametrize("source,demo", [
+    ("samples/html/tianhe_2025_xuncha_gonggao.html", True),
+    ("samples/text/示例_莲湖区_2017_巡察整改_无标题.txt", True),
+    ("samples/jsonl/demo_notices.jsonl#line=2", True),
+    ("samples/warc/demo_crawl.warc.gz#record=9", True),
+    ("/work/main/samples/html/a.html", True),
+    ("samples\\html\\a.html", True),
+    ("corpus/html/a.html", False),
+    ("samples/a.html", False),
+    ("my_samples/html/a.html", False),
+    ("samples/html/sub/a.html", False),
+    ("http://www.example.gov.cn/samples/html/a.html", False),
+    ("", False),
+    (None, False),
+])
+def test_is_demo_by_stored_source(source: str | None, demo: bool) -> None:
+    assert pages.is_demo({"source": source}) is demo
+
+
+def test_demo_notices_get_no_link_and_a_mark() -> None:
+    demo = {"source": "samples/html/a.html", "url": "http://www.thnet.gov.cn/x.html", "title": "某公告"}
+    real = {"source": "crawl/a.html", "url": "http://www.thnet.gov.cn/x.html", "title": "某公告"}
+    assert pages.reader_link(demo) is None and pages.reader_link(real) == real["url"]
+    assert pages.reader_link({"source": "crawl/a.html", "url": "javascript:alert(1)"}) is None
+    assert pages.plain_title(demo, demo_mark=True) == "【示例】某公告"
+    assert pages.plain_title(real, demo_mark=True) == "某公告" and pages.plain_title(demo) == "某公告"
