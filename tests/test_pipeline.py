@@ -166,7 +166,7 @@ def test_title_and_issuer_shown_as_printed_in_every_view(tmp_path: Path) -> None
     assert sorted(t for t, _ in want.values()) == [
         "中共福州市鼓樓區委關於巡視整改進展情況的通報", "融媒视界｜浙江遂昌：茶叶推介行（中亚站）启程"]
     report = build([str(pages)], str(tmp_path / "index"))
-    assert not report.failed
+    assert not report.failed, report.failed
     client = create_app({"INDEX_DIR": str(tmp_path / "index"), "TESTING": True}).test_client()
     titles = {t for t, _ in want.values()}
 
