@@ -25,7 +25,9 @@ How the body is found (HTML):
 Page facts read for metadata.py besides the labelled ones: the unlabelled stamp under the
 heading (`2019-09-26 10:56:28 证券时报网`), the element a CMS marks as the source, the page's
 mobile copy (`alternate_url`), the one link whose text is the title (`self_link`, for pages
-saved without their address) and the site name a <title> ends with (`title_site`).
+saved without their address) and the site name a <title> ends with (`title_site`). On a
+self-media platform's repost (澎湃号, 头条号 ...) the account named by the breadcrumb
+(`澎湃号 > 中国广州发布`) is the source and the platform's channel is kept as `platform`.
 
 Everything is iterative (lxml iterwalk) so a page nested 10,000 levels deep cannot raise
 RecursionError; if anything still goes wrong the page falls back to a flat tag-stripped
@@ -720,6 +722,29 @@ def _read_bylines(body: etree._Element, container: etree._Element | None,
     if "source" not in meta and "meta_source" in meta:
         meta["source"] = meta["meta_source"]
     meta.pop("meta_source", None)
+    if _PLATFORM_RE.search(meta.get("source", "")):
+        _read_platform_account(body, meta)
+
+
+# Self-media platforms that repost government accounts: 来源 names the platform's channel
+# (澎湃新闻·澎湃号·政务), not the account that wrote the text.
+_PLATFORM = r"(?:澎湃号|头条号|百家号|网易号|搜狐号|企鹅号|大风号|一点号|人民号|新浪看点)"
+_PLATFORM_RE = re.compile(_PLATFORM)
+_PLATFORM_CRUMB_RE = re.compile(
+    r"^(?:[^>»＞›]{0,20}[>»＞›]\s*)?" + _PLATFORM + r"(?:[·・][^>»＞›]{1,6})?\s*[>»＞›]\s*"
+    r"([^>»＞›\s]{2,20})\s*$")
+
+
+def _read_platform_account(body: etree._Element, meta: dict[str, str]) -> None:
+    """A repost on a self-media platform (澎湃号, 头条号 ...) is the account's text: the
+    account (中国广州发布) is named by the page's breadcrumb (`澎湃号 > 中国广州发布`), and
+    it, not the platform, becomes the source; the platform is kept as `platform`."""
+    for text, _ in _lines(body, max_lines=4000):
+        m = _PLATFORM_CRUMB_RE.match(text)
+        if m:
+            meta["platform"] = meta["source"]
+            meta["source"] = m.group(1)
+            return
 
 
 def _lines(root: etree._Element, max_lines: int = 100_000) -> list[tuple[str, float]]:

@@ -32,7 +32,8 @@ Orders of trust (first valid value wins):
   not a provincial branch such as qh.xinhuanet.com) the notice has no region, whatever
   places its story, captions or examples name, unless it is a local item headed by its
   place (`新华视界｜河北遵化：`, `安徽:`) or carrying a local dateline (`遵化讯`).
-  Otherwise: SiteIDCode (only the standard 10-digit 政府网站标识码, see _site_region); then,
+  Otherwise: the issuer's own name, or the place a government account is named after
+  (中国广州发布 -> 广州市; provinces and prefectures only); SiteIDCode (only the standard 10-digit 政府网站标识码, see _site_region); then,
   when the issuer is a news outlet that names no place (每日经济新闻), nothing: the places a
   story is about are not its publisher's. When the issuer is an organ named relative to its
   site (东区办事处 on 中山网), the province or city the site is named after; then a heading or
@@ -377,6 +378,19 @@ def _central_host(url: str | None) -> bool:
 _HEADING_PLACE = re.compile(r"^(?:[^｜|丨:：]{1,10}[｜|丨]\s*)?([\u4e00-\u9fff]{2,12})\s*[:：]")
 
 
+# 上海发布, 中国广州发布, 南沙发布: the standard name of a government's new-media account.
+_ACCOUNT_RE = re.compile(r"^(?:中国)?([\u4e00-\u9fff]{2,8}?)(?:微?发布)$")
+
+
+def _account_region(issuer: str) -> regions.Region | None:
+    """The place a government account is named after (中国广州发布 -> 广州市): its short
+    name alone is no safe mention in running text, but here it is the whole stem. Only a
+    province or prefecture counts: a bare district name is often shared (南沙: 广州, 三沙)."""
+    m = _ACCOUNT_RE.match(issuer.replace(" ", ""))
+    r = regions.resolve(m.group(1)) if m else None
+    return r if r is not None and r.level <= 2 else None
+
+
 def _heading_place(title: str | None) -> regions.Region | None:
     """The place a local news item is headed by (`河北遵化：`): the whole word before the
     colon must be a place name or a path of them, so `广安观潮丨` or `评论：` are not."""
@@ -701,7 +715,7 @@ def extract_metadata(page: RawPage, cleaned: CleanedPage) -> dict[str, str | Non
         region = _heading_place(title) or _dateline_place(paragraphs)
     else:
         if issuer:
-            region = regions.find_in_text(issuer)
+            region = regions.find_in_text(issuer) or _account_region(issuer)
         if region is None:
             region = _site_region(meta.get("site_id_code"))
         if region is None:

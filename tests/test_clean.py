@@ -580,3 +580,18 @@ def test_subtitle_below_heading_is_kept_and_column_name_above_is_not() -> None:
     c = clean_html(html)
     assert c.title == "关于开展巡察工作的公告 ——十三届区委第二轮巡察进驻情况"
     assert "通知公告" not in c.body
+
+
+# --------------------------------------------------------------------------- platform reposts
+
+
+def test_platform_repost_names_the_account_not_the_platform() -> None:
+    """A 澎湃号·政务 page reposts a government account's text; 来源 names the platform's
+    channel, the breadcrumb names the account, and the account is the source."""
+    html = page('<div class="crumb"><a href="/">澎湃号</a> &gt; <a href="/gov_1">中国某某发布</a></div>'
+                '<h1>关于开展巡察工作的公告</h1><p class="info">2019-08-13 14:07<span>来源：澎湃新闻·澎湃号·政务</span></p>'
+                f'<div class="news_txt"><p>{P1}</p><p>{P2}</p></div>',
+                head="<title>关于开展巡察工作的公告_澎湃新闻</title>")
+    c = clean_html(html)
+    assert c.meta["source"] == "中国某某发布"
+    assert c.meta["platform"] == "澎湃新闻·澎湃号·政务"

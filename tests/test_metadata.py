@@ -461,3 +461,14 @@ def test_organ_named_without_its_place_is_completed_by_its_site(source, site, is
     out = _meta(["有关单位一行到众创金融街调研，了解企业发展情况。"], title="一行到众创金融街开展调研工作",
                 meta={"source": source, "title_site": site})
     assert out["issuer"] == issuer
+
+
+@pytest.mark.parametrize("issuer, code", [
+    ("中国广州发布", "440100"),
+    ("上海发布", "310000"),
+    ("南沙发布", None),  # a bare district name is shared (广州 南沙区, 三沙 南沙区): no guess
+])
+def test_government_account_takes_the_place_it_is_named_after(issuer, code):
+    out = _meta(["近日，有关部门发布了邮轮母港开港的消息，欢迎市民关注。"], title="邮轮母港即将开通",
+                meta={"source": issuer})
+    assert out["issuer"] == issuer and out["region_code"] == code
