@@ -54,6 +54,7 @@ from indexer.lines import (  # the line filters (see indexer/lines.py)
     _drop_pipe_tail,
     _drop_properties_block,
     _drop_related_tail,
+    _drop_running_heads,
     _filter_lines,
     _is_byline,
     _is_markup_residue,
@@ -168,6 +169,7 @@ def clean_text(text: str) -> CleanedPage:
     lines = [normalize_ws(x) for x in text.splitlines()]
     lines = [x for x in lines if x]
     meta: dict[str, str] = {}
+    lines = _drop_running_heads(lines)
     lines = _drop_properties_block(lines, meta)
     kept: list[str] = []
     chrome_after: set[int] = set()  # kept lines followed by site chrome (not a byline)

@@ -56,6 +56,9 @@ _BOILER_LINE_RES = [re.compile(p) for p in (
     r"(?:主办单位|承办单位|主办|承办|版权所有)\s*[:：]|版权所有\s*[©(（]|"
     r"^(?:联系我们|网站地图|版权所有)",
     r"^(?:浏览次数|阅读次数|点击数|访问量|点击量|浏览量)\s*[:：]",
+    # page numbers of a PDF-derived text or a paged viewer: — 3 —, -2-, 第3页 共5页, 3/5
+    r"^[-—－–~]{1,2}\s*\d{1,4}\s*[-—－–~]{1,2}$|^第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$|"
+    r"^共\s*\d{1,4}\s*页$|^\d{1,4}\s*/\s*\d{1,4}$|^[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?$",
     r"^Play Video$|^\d{1,2}:\d{2}(?::\d{2})?$|^/\s*\d{1,2}:\d{2}$",
     r"^(?:点击进入|点击查看|点击阅读|关注公众号|扫码关注|长按识别|欢迎关注|返回首页|返回列表|"
     r"【?我要打印】?|【?关闭窗口】?|图集|视频|播放|暂停)",
@@ -409,3 +412,32 @@ def is_author_line(line: str, source_names: Iterable[str] = ()) -> bool:
     if any(s and line.startswith(s) and 0 < len(line) - len(s) <= 12 for s in source_names):
         return True
     return bool(_AUTHOR_LINE_RE.search(line)) and len(line) <= 24
+
+
+_PAGE_NUMBER_RE = re.compile(
+    r"^(?:[-—－–~]{1,2}\s*\d{1,4}\s*[-—－–~]{1,2}|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|共\s*\d{1,4}\s*页|\d{1,4}\s*/\s*\d{1,4}|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$")
+
+
+def _drop_running_heads(lines: list[str]) -> list[str]:
+    """Text taken from a PDF repeats its running head on every page (某某市人民政府公报 2024年
+    第3期, 某某县人民政府办公室文件) between page numbers (— 3 —). When the text shows page
+    numbers on two or more lines, a short line with no sentence in it that comes back three
+    or more times is that head: its first occurrence stays (often the document's letterhead),
+    the repeats go. Without page numbers nothing is touched: a table flattened into lines
+    repeats short cells (已完成) legitimately."""
+    if sum(1 for x in lines if _PAGE_NUMBER_RE.match(x)) < 2:
+        return lines
+    counts: dict[str, int] = {}
+    for x in lines:
+        counts[x] = counts.get(x, 0) + 1
+    seen: set[str] = set()
+    out = []
+    for x in lines:
+        if (counts[x] >= 3 and len(x) <= 40 and _cjk_len(x) >= 4
+                and not _PUNCT_RE.search(x.replace("（", "").replace("）", ""))):
+            if x in seen:
+                continue
+            seen.add(x)
+        out.append(x)
+    return out

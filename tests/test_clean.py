@@ -595,3 +595,23 @@ def test_platform_repost_names_the_account_not_the_platform() -> None:
     c = clean_html(html)
     assert c.meta["source"] == "中国某某发布"
     assert c.meta["platform"] == "澎湃新闻·澎湃号·政务"
+
+
+# --------------------------------------------------------------------------- PDF-derived text
+
+
+def test_pdf_text_loses_page_numbers_and_running_heads() -> None:
+    """Text taken from a PDF carries page numbers (— 2 —, 第3页 共3页) and repeats its
+    running head on every page; the letterhead's first occurrence stays."""
+    head = "某某县人民政府办公室文件"
+    text = "\n".join([head, "关于开展巡察整改工作的通知", P1, "— 1 —", head, P2, "— 2 —", head, P3,
+                      "第3页 共3页"])
+    c = clean_text(text)
+    assert c.paragraphs == [head, "关于开展巡察整改工作的通知", P1, P2, P3]
+
+
+def test_repeated_short_lines_without_page_numbers_are_kept() -> None:
+    """A table flattened into lines repeats its cells: without page numbers, no running head."""
+    rows = ["整改措施落实到位情况", "已完成整改销号"] * 3
+    text = "\n".join(["关于巡察整改进展情况的通报", P1] + rows + [P2])
+    assert clean_text(text).paragraphs.count("已完成整改销号") == 3
