@@ -615,3 +615,10 @@ def test_repeated_short_lines_without_page_numbers_are_kept() -> None:
     rows = ["整改措施落实到位情况", "已完成整改销号"] * 3
     text = "\n".join(["关于巡察整改进展情况的通报", P1] + rows + [P2])
     assert clean_text(text).paragraphs.count("已完成整改销号") == 3
+
+
+def test_e_paper_page_label_is_not_text() -> None:
+    text = "\n".join(["第01版:头版", "九届省委第二轮巡视全面展开", P1, "第3版：要闻", P2])
+    c = clean_text(text)
+    assert c.paragraphs == ["九届省委第二轮巡视全面展开", P1, P2]
+    assert c.title == "九届省委第二轮巡视全面展开"
