@@ -17,7 +17,7 @@ from indexer.models import CleanedPage, Notice, PageError, RawPage
 # Bump when cleaning or metadata rules change what a page yields: it is part of every
 # file's signature in the index, so the next build re-reads every file once and the
 # archive never mixes notices extracted by old and new rules.
-EXTRACTOR_VERSION = "7"  # 4: issue 14 (no notice lost, WeChat, titles as printed); 5: footer words inside prose kept; 6: document number matched as a body line; 7: issue 14 (properties tables in text, two-line headings, events not issuers, regions from the right place, organs completed by their site)
+EXTRACTOR_VERSION = "8"  # 4: issue 14 (no notice lost, WeChat, titles as printed); 5: footer words inside prose kept; 6: document number matched as a body line; 7: issue 14 (properties tables in text, two-line headings, events not issuers, regions from the right place, organs completed by their site); 8: self-media sources, PDF page lines, e-paper labels
 
 # Bounds on what one notice may hold, so a hostile page cannot bloat the index or a
 # results page. Real notices are far below these.
