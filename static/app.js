@@ -4,6 +4,12 @@
   "use strict";
   var root = document.documentElement;
   root.classList.add("js");
+  // The reader's 字号 choice, applied before the page is drawn (no jump when it loads).
+  var SIZES = ["l", "m", "s"];
+  try {
+    var savedSize = window.localStorage.getItem("doc-font-size");
+    if (SIZES.indexOf(savedSize) >= 0) root.classList.add("doc-size-" + savedSize);
+  } catch (e) { /* storage blocked: default size */ }
 
   function ready(fn) {
     if (document.readyState !== "loading") fn();
@@ -134,23 +140,19 @@
   function docTools() {
     var bar = document.getElementById("doc-tools");
     if (!bar) return;
-    var text = document.getElementById("doc-text");
     var doc = document.getElementById("doc");
-    Array.prototype.forEach.call(bar.querySelectorAll("[hidden]"), function (el) { el.hidden = false; });
     var print = bar.querySelector("[data-print]");
     print.addEventListener("click", function () { window.print(); });
 
     var sizes = bar.querySelectorAll("[data-font-size]");
     function setSize(size) {
-      text.classList.remove("size-l", "size-m", "size-s");
-      text.classList.add("size-" + size);
+      SIZES.forEach(function (s) { root.classList.toggle("doc-size-" + s, s === size); });
       Array.prototype.forEach.call(sizes, function (b) {
         b.setAttribute("aria-pressed", String(b.getAttribute("data-font-size") === size));
       });
     }
-    var saved = null;
-    try { saved = window.localStorage.getItem("doc-font-size"); } catch (e) { saved = null; }
-    if (saved === "l" || saved === "m" || saved === "s") setSize(saved);
+    var current = SIZES.filter(function (s) { return root.classList.contains("doc-size-" + s); })[0];
+    if (current) setSize(current);
     Array.prototype.forEach.call(sizes, function (b) {
       b.addEventListener("click", function () {
         var size = b.getAttribute("data-font-size");

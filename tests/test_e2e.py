@@ -463,6 +463,16 @@ def test_csp_blocks_inline_script(server: str, browser: Any) -> None:
         context.close()
 
 
+# Cumulative layout shift of the page so far (what Lighthouse's CLS measures).
+LAYOUT_SHIFT = """() => new Promise(resolve => {
+  let cls = 0;
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) cls += e.value;
+  }).observe({type: "layout-shift", buffered: true});
+  setTimeout(() => resolve(cls), 300);
+})"""
+
+
 @pytest.mark.parametrize("width,height", WIDTHS)
 def test_document_reading_tools_and_print_view(server: str, browser: Any, width: int, height: int) -> None:
     """The official-document layout (title centred, 落款 right-aligned), 【字号 大 中 小】, the
@@ -486,6 +496,8 @@ def test_document_reading_tools_and_print_view(server: str, browser: Any, width:
         assert date_box["x"] + date_box["width"] > text_box["x"] + text_box["width"] * 0.6
         _axe(page, f"document tools @{width}")
         page.screenshot(path=str(SHOTS / f"document-official-{width}.png"), full_page=True)
+        # the tools are drawn with the page, not added after it (no layout shift, Lighthouse CLS)
+        assert page.evaluate(LAYOUT_SHIFT) < 0.01
 
         # 字号: 大 makes the text larger, 小 smaller, the pressed state follows
         def size() -> float:
@@ -497,7 +509,8 @@ def test_document_reading_tools_and_print_view(server: str, browser: Any, width:
         page.get_by_role("button", name="小", exact=True).click()
         assert size() < medium
         page.reload()
-        assert size() < medium  # remembered
+        assert size() < medium  # remembered, and applied before the page is drawn
+        assert page.evaluate(LAYOUT_SHIFT) < 0.01
         page.get_by_role("button", name="中", exact=True).click()
         assert size() == medium
 
