@@ -534,9 +534,10 @@ def _bonus(ids: np.ndarray, outcome: relax.Outcome | None, boosts: list[tuple[np
     if outcome is not None:
         bonus += np.where(outcome.exact[ids], relax.EXACT_TIER, 0.0)
         if outcome.coverage is not None:
-            bonus += outcome.coverage[ids] * relax.COVERAGE_TIER
+            cov = outcome.coverage[ids]
+            bonus += cov * relax.COVERAGE_TIER + np.where(cov >= 1.0 - 1e-9, relax.WORDS_TIER, 0.0)
         else:
-            bonus += relax.COVERAGE_TIER
+            bonus += relax.COVERAGE_TIER + relax.WORDS_TIER
     for m, weight in boosts:
         bonus += np.where(m[ids], weight, 0.0)
     return bonus
@@ -552,6 +553,8 @@ def _match_of(outcome: relax.Outcome, docnum: int) -> tuple[str, list[str]]:
 def _relaxed_dict(plan: relax.Plan, outcome: relax.Outcome, parsed: ParsedQuery) -> dict[str, Any]:
     if outcome.kind == "words":
         message = f"没有与原查询完全一致的结果，已按“{plan.query}”检索"
+        if outcome.partials:
+            message += f"；包含全部词语的结果较少，其后列出只包含部分词语的 {outcome.partials} 条"
     else:
         message = f"没有同时包含全部词语的结果，以下结果只包含部分词语（按“{plan.query}”检索）"
     return {
@@ -559,6 +562,7 @@ def _relaxed_dict(plan: relax.Plan, outcome: relax.Outcome, parsed: ParsedQuery)
         "reason": outcome.kind,
         "message": message,
         "exact_total": int(np.count_nonzero(outcome.exact)),
+        "partial_total": outcome.partials,
         "aliases": plan.aliases,
     }
 

@@ -207,3 +207,14 @@ def test_a_document_number_outside_the_text_is_found(tmp_path: Path) -> None:
     assert doc["doc_number"] == "川办发〔2018〕58号" and "58号" not in doc["body"]
     for q in ["川办发〔2018〕58号", "川办发（2018）58号", "文号:川办发2018年58号", "办发〔2018〕58"]:
         assert search(archive, q, exact=True).total == 1, q
+
+
+def test_few_word_hits_are_followed_by_partial_hits_ranked_below(archive: Archive) -> None:
+    res = search(archive, "巡察整改情况通报")
+    assert res.relaxed is not None and res.relaxed["reason"] == "words"
+    kinds = [h.match for h in res.hits]
+    assert kinds[0] == "words" and "partial" in kinds
+    assert res.relaxed["partial_total"] == kinds.count("partial")
+    # every hit holding all words ranks above every hit lacking one, whatever its BM25
+    assert kinds == sorted(kinds, key=lambda k: k != "words")
+    assert all(h.missing for h in res.hits if h.match == "partial")
