@@ -26,9 +26,9 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer import dates, feeds, regions
-from indexer.pages import (FILLER_PLACES, active_filters, date_input_type, derived_title, format_ms, official_layout,
-                           is_demo, page_window, place, plain_title, reader_link,
-                           quick_dates, region_display, region_trail, safe_link, timeline_chart, unique_name)
+from indexer.pages import (FILLER_PLACES, body_paragraphs, date_input_type, derived_title, format_ms, is_demo,
+                           official_layout, page_window, place, plain_title, reader_link, region_trail,
+                           results_view, safe_link, unique_name)  # page_window, safe_link: also imported from app
 from indexer.search import Archive, IndexMissing, SearchError, SearchRequest
 from indexer.whooshlib import IndexUnreadable
 
@@ -361,41 +361,37 @@ def search_page() -> tuple[str, int] | str | Response:
     if tidy is not None:
         return tidy
     g.params = params
-    data: dict[str, Any] | None = None
-    messages: list[str] = []
-    error: str | None = None
-    status = 200
-    choices = region_choices(params)
     try:
-        if choices is not None:  # search everywhere meanwhile; the page asks which one was meant
-            data, messages = run_search({k: v for k, v in params.items() if k != "region"},
-                                        collapse=True, last_page_instead=True)
-        else:
-            data, messages = run_search(params, collapse=True, last_page_instead=True)
+        found = page_search(params)
     except IndexMissing as exc:
         return index_missing(exc)
+    data = found["data"]
+    ctx = {**found, **results_view(params, data, search_url), **search_links(params, data),
+           "params": params, "types": all_types(), "facet_limit": FACET_LIMIT}
+    return render_template("search.html", **ctx), 400 if found["error"] else 200
+
+
+def page_search(params: dict[str, str]) -> dict[str, Any]:
+    """The search behind the page: {data, messages, error, region_choices}. A bad parameter is an
+    error message on the page (status 400), not an exception; an ambiguous region name searches
+    everywhere meanwhile and lists the candidates. Raises IndexMissing."""
+    choices = region_choices(params)
+    out: dict[str, Any] = {"data": None, "messages": [], "error": None, "region_choices": choices}
+    try:
+        searched = {k: v for k, v in params.items() if k != "region"} if choices is not None else params
+        out["data"], out["messages"] = run_search(searched, collapse=True, last_page_instead=True)
+    except IndexMissing:
+        raise
     except SearchError as exc:
-        error, status = str(exc), 400
-    if data:
-        with_doc_numbers(data["hits"])
-    own = None
-    if data and data.get("region") and data["facets"].get("region"):
-        own = data["total"] - sum(f["count"] for f in data["facets"]["region"])
-    ctx: dict[str, Any] = {
-        "region_box": region_display(params, data),
-        "region_choices": choices,
-        "quick_dates": quick_dates(params, search_url),
-        "own_count": own,
-        "has_reposts": bool(data and any(h.get("reposts") for h in data["hits"])),
-        "params": params,
-        "data": data,
-        "messages": messages,
-        "error": error,
-        "chips": active_filters(params, data, search_url),
-        "types": all_types(),
-        "trail": region_trail(data.get("region") if data else None),
-        "chart": timeline_chart(data["timeline"], params, search_url) if data else None,
-        "pages": page_window(data["page"], data["pages"]) if data else [],
+        out["error"] = str(exc)
+    if out["data"]:
+        with_doc_numbers(out["data"]["hits"])
+    return out
+
+
+def search_links(params: dict[str, str], data: dict[str, Any] | None) -> dict[str, Any]:
+    """The same search as 订阅, 导出 Excel and the developer formats (JSON, Atom, CSV, JSONL)."""
+    return {
         "api_url": search_url(params, "api_search", page=params.get("page")),
         "feed_url": search_url(params, "feed_atom", sort=None),
         "csv_url": search_url(params, "export_csv"),
@@ -403,12 +399,7 @@ def search_page() -> tuple[str, int] | str | Response:
         "subscribe_url": search_url(params, "subscribe", sort=None),
         "jsonl_url": search_url(params, "export_jsonl"),
         "feed_title": feed_title_of(params, data) if data else None,
-        "facet_limit": FACET_LIMIT,
-        "doc_params": {k: v for k, v in params.items()},
-        "demo_on_page": bool(data and any(h.get("demo") for h in data["hits"])),
-        "home": not params or set(params) <= {"page", "sort"},
     }
-    return render_template("search.html", **ctx), status
 
 
 REGION_SUGGEST_LIMIT = 10
@@ -492,21 +483,16 @@ def doc_page(doc_id: str) -> tuple[str, int] | str:
         similar = similar_of(doc)
     except IndexMissing as exc:
         return index_missing(exc)
-    paragraphs = list(doc.get("paragraphs_html") or [])
-    # The cleaned body often starts with the title line; the page already shows it as <h1>.
-    if paragraphs and doc.get("title") and MARK_RE.sub("", paragraphs[0]) == MARK_RE.sub("", doc.get("title_html") or ""):
-        paragraphs = paragraphs[1:]
-    back = search_url(params, page=params.get("page")) if params else None
     doc["demo"] = is_demo(doc)
     return render_template(
         "doc.html",
         doc=doc,
-        layout=official_layout(paragraphs, doc.get("issuer"), doc.get("doc_number")),
+        layout=official_layout(body_paragraphs(doc), doc.get("issuer"), doc.get("doc_number")),
         related=mark_demo(related),
         similar=mark_demo(similar),
         region_info=region_info,
         params=params,
-        back=back,
+        back=search_url(params, page=params.get("page")) if params else None,
         link=reader_link(doc),
         permalink=url_for("doc", doc_id=doc_id, _external=True),
     )

@@ -403,3 +403,39 @@ def reader_link(item: dict[str, Any]) -> str | None:
     if is_demo(item):
         return None
     return safe_link(item.get("url"))
+
+
+# -- whole-page views -------------------------------------------------------------------
+
+
+def results_view(params: dict[str, str], data: dict[str, Any] | None, link: Link,
+                 today: datetime.date | None = None) -> dict[str, Any]:
+    """What the search page shows around the hits, from the request's parameters and the search
+    result dict (None when the search failed): filter chips, region trail and box, quick dates,
+    the year chart, page numbers, the 本级 count, and whether reposts or demo notices are on it."""
+    own = None
+    if data and data.get("region") and data["facets"].get("region"):
+        own = data["total"] - sum(f["count"] for f in data["facets"]["region"])
+    hits = data["hits"] if data else []
+    return {
+        "region_box": region_display(params, data),
+        "quick_dates": quick_dates(params, link, today=today),
+        "own_count": own,
+        "has_reposts": any(h.get("reposts") for h in hits),
+        "chips": active_filters(params, data, link),
+        "trail": region_trail(data.get("region") if data else None),
+        "chart": timeline_chart(data["timeline"], params, link) if data else None,
+        "pages": page_window(data["page"], data["pages"]) if data else [],
+        "demo_on_page": any(h.get("demo") for h in hits),
+        # the bare home page (newest notices): where the demo corpus is introduced
+        "home": set(params) <= {"page", "sort"},
+    }
+
+
+def body_paragraphs(doc: dict[str, Any]) -> list[str]:
+    """The highlighted paragraphs of a notice without a first line that repeats its title (the
+    page shows the title as its heading)."""
+    paragraphs = list(doc.get("paragraphs_html") or [])
+    if paragraphs and doc.get("title") and MARK_TAGS.sub("", paragraphs[0]) == MARK_TAGS.sub("", doc.get("title_html") or ""):
+        paragraphs = paragraphs[1:]
+    return paragraphs

@@ -243,3 +243,30 @@ def test_demo_notices_get_no_link_and_a_mark() -> None:
     assert pages.reader_link({"source": "crawl/a.html", "url": "javascript:alert(1)"}) is None
     assert pages.plain_title(demo, demo_mark=True) == "【示例】某公告"
     assert pages.plain_title(real, demo_mark=True) == "某公告" and pages.plain_title(demo) == "某公告"
+
+
+def test_results_view_shapes_the_page_around_the_hits() -> None:
+    data = {"total": 5, "page": 2, "pages": 3, "region": {"code": "610000", "path": [{"name": "陕西省", "code": "610000"}]},
+            "facets": {"region": [{"value": "西安市", "code": "610100", "count": 3}]},
+            "timeline": [{"label": "2020", "count": 2}, {"label": "2021", "count": 3}],
+            "hits": [{"id": "a", "demo": True, "reposts": []}, {"id": "b", "demo": False, "reposts": [{"id": "c"}]}]}
+    params = {"q": "巡察", "region": "610000", "page": "2"}
+    view = pages.results_view(params, data, fake_link, today=datetime.date(2024, 1, 1))
+    assert view["own_count"] == 2  # 5 in 陕西省, 3 of them in 西安市: 2 at province level
+    assert view["has_reposts"] is True and view["demo_on_page"] is True and view["home"] is False
+    assert view["region_box"] == "陕西省" and [p["name"] for p in view["trail"]] == ["陕西省"]
+    assert [c["label"] for c in view["chips"]] == ["地区：陕西省"]
+    assert view["pages"] == [1, 2, 3] and len(view["chart"]["bars"]) == 2
+    assert [d["label"] for d in view["quick_dates"]] == ["不限", "近一周", "近一月", "近一年"]
+    assert pages.results_view({"sort": "date"}, None, fake_link)["home"] is True
+    failed = pages.results_view({"q": "x"}, None, fake_link)
+    assert failed["chart"] is None and failed["pages"] == [] and failed["own_count"] is None
+    assert failed["demo_on_page"] is False and failed["has_reposts"] is False
+
+
+def test_body_paragraphs_drop_a_repeated_title() -> None:
+    doc = {"title": "巡察公告", "title_html": "<mark>巡察</mark>公告", "paragraphs_html": ["<mark>巡察</mark>公告", "正文。"]}
+    assert pages.body_paragraphs(doc) == ["正文。"]
+    doc = {"title": "巡察公告", "title_html": "巡察公告", "paragraphs_html": ["正文。", "巡察公告"]}
+    assert pages.body_paragraphs(doc) == ["正文。", "巡察公告"]
+    assert pages.body_paragraphs({"title": None, "paragraphs_html": ["正文。"]}) == ["正文。"]
