@@ -1254,3 +1254,17 @@ def test_real_notices_carry_no_demo_mark_and_link_their_source(real_client):
     doc = text_of(real_client.get(f"/doc/{hit['id']}"))
     assert "demo-banner" not in doc and "示例" not in doc
     assert re.search(r'<a href="https://www\.example\.gov\.cn/a\.html" rel="noopener noreferrer nofollow"', doc)
+
+
+def test_banner_says_when_partial_hits_follow_word_hits(client, archive):
+    from indexer.search import SearchRequest as _Req
+
+    # find a demo query whose few word hits are followed by partial hits
+    for q in ["巡察整改情况通报", "巡察整改进展通报", "巡视整改工作通报", "莲湖区巡察整改通报"]:
+        res = archive.search(_Req(q=q))
+        if res.relaxed and res.relaxed.get("partial_total"):
+            break
+    else:
+        raise AssertionError("no demo query has word hits followed by partial hits")
+    page = text_of(client.get("/?q=" + q))
+    assert f"其后列出只包含部分词语的 {res.relaxed['partial_total']} 条" in page
