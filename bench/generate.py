@@ -45,6 +45,13 @@ CHANGE_PROBE = "补充整改台账"  # a literal of CHANGE_SENTENCE, searched fo
 # drop them, so they would blur the truth.
 _CHROME = re.compile(r"^首页|\s>>?\s|位置[:：]|-->|\||来源[:：]|发布时间|发布日期[:：]|责任编辑|浏览次数|点击数|上一篇|下一篇|打印本页|关闭窗口|ICP备|网站标识码|分享到|字体[:：]|当前位置")
 _TAG = re.compile(r"<[^>]+>")
+
+
+def is_chrome(line: str) -> bool:
+    """A page-furniture line, in whatever script the source printed it (來源： is 来源：)."""
+    from indexer.analysis import normalize
+
+    return _CHROME.search(normalize(line)) is not None
 _P = re.compile(r"<p[^>]*>(.*?)</p>", re.S | re.I)
 
 
@@ -69,7 +76,7 @@ def _paragraphs_from_text(text: str) -> list[str]:
     out = []
     for line in text.split("\n"):
         line = line.strip().strip("\u3000")
-        if len(line) >= 12 and not _CHROME.search(line):
+        if len(line) >= 12 and not is_chrome(line):
             out.append(line)
     return out
 
@@ -316,7 +323,7 @@ def change_files(out: str | os.PathLike[str], fraction: float, seed: int = 1, ro
         pos = text.find(marker)
         while pos != -1:
             end = text.find("</p>", pos)
-            if not _CHROME.search(_TAG.sub("", text[pos + len(marker) : end])):
+            if not is_chrome(_TAG.sub("", text[pos + len(marker) : end])):
                 break
             pos = text.find(marker, pos + len(marker))
         if pos == -1:
