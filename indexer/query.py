@@ -294,6 +294,16 @@ def _tokens(q: str, messages: list[str]) -> list[_Tok]:
     return toks
 
 
+def literal(value: str, fieldname: str | None = None, quoted: bool = True, raw: str = "") -> Leaf | None:
+    """`value` as one literal, normalised as the index is, or None when it holds nothing
+    searchable. Letter-spaced text (巡 察 公 告) is indexed collapsed; a phrase typed that
+    way too. For callers that hold a literal, not a query (no syntax is read in it)."""
+    text = collapse_letter_spacing(" ".join(normalize(value).split()))
+    if not text or not has_searchable(text):
+        return None
+    return Leaf(text, fieldname, raw or value, quoted)
+
+
 class _Parser:
     def __init__(self, toks: list[_Tok], messages: list[str]):
         self.toks = toks
@@ -403,16 +413,15 @@ class _Parser:
         return None
 
     def leaf(self, value: str, fieldname: str | None, quoted: bool = False, raw: str = "") -> Leaf | None:
-        # Letter-spaced text (巡 察 公 告) is indexed collapsed; a phrase typed that way too.
-        text = collapse_letter_spacing(" ".join(normalize(value).split()))
-        if not text or not has_searchable(text):
+        leaf = literal(value, fieldname, quoted, raw)
+        if leaf is None:
             if value.strip():
                 self.ignored.append(value)
             return None
         self.leaves += 1
         if self.leaves > MAX_LEAVES:
             return None
-        return Leaf(text, fieldname, raw or value, quoted)
+        return leaf
 
     def docnum(self, forms: list[str], raw: str, fieldname: str | None) -> Node | None:
         self.leaves += len(forms)

@@ -34,6 +34,7 @@ from indexer.analysis import matching_text
 from indexer.highlight import highlight, snippet
 from indexer.index import REC_DATE, REC_REGION, REC_TYPE, default_index_dir
 from indexer.query import And, Leaf, Not, ParsedQuery, parse
+from indexer.query import literal as query_literal
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
@@ -321,7 +322,7 @@ class Archive:
         for part in parts:
             if isinstance(part, Leaf):
                 split = relax.split_literal(part, lambda _t: False)
-                words.extend(w.text for w in split) if split else words.append(part.raw or part.text)
+                words.extend([w.text for w in split] if split else [part.raw or part.text])
         if len(words) > 1:
             counted = []
             for w in dict.fromkeys(words):
@@ -361,11 +362,11 @@ class Archive:
     def literal_count(self, literal: str) -> int:
         """Notices whose title or body holds `literal` exactly: the literal cache only, no
         query cache, facets or ranking (document frequencies for term weighting)."""
-        leaves = parse('"' + literal.replace('"', " ") + '"').positive_leaves()
-        if not leaves:
+        leaf = query_literal(literal)
+        if leaf is None:
             return 0
         snap = self.snapshot()
-        return len(hitsets.Evaluator(snap, hitsets.state_of(snap), ranked=False).literal(leaves[0]).ids)
+        return len(hitsets.Evaluator(snap, hitsets.state_of(snap), ranked=False).literal(leaf).ids)
 
     def _compute(self, snap: whooshlib.Snapshot, parsed: ParsedQuery, region: regions.Region | None, req: SearchRequest) -> _Computed:
         st = hitsets.state_of(snap)
@@ -383,27 +384,28 @@ class Archive:
         mask = allowed.copy() if parsed.root is None else ev.run(parsed.root) & allowed
         leaves = parsed.positive_leaves()
         outcome = relaxed = None
-        boosts: list[tuple[np.ndarray, float]] = []
-        understood: dict[str, Any] = {}
+        places: list[tuple[regions.Region, np.ndarray]] = []
+        years: list[tuple[str, np.ndarray]] = []
         if not req.exact and parsed.root is not None:
-            places, years = relax.recognised(parsed)
+            named_places, named_years = relax.recognised(parsed)
+            places = [(r, ev.within(hitsets.Within("region", r.code))) for r in named_places]
+            years = [(y, ev.within(hitsets.Within("year", y))) for y in named_years]
             if np.count_nonzero(mask) < relax.MIN_EXACT:
                 plan = relax.plan(parsed, lambda text: len(ev.literal(Leaf(text)).ids) > 0)
                 outcome = relax.evaluate(plan, ev, allowed, mask) if plan is not None else None
                 if outcome is not None and plan is not None:
                     mask = outcome.mask
                     leaves = relax.unique_leaves(leaves + plan.scoring)
-                    relaxed = _relaxed_dict(plan, outcome, parsed)
-            boosts = [(ev.within(hitsets.Within("region", r.code)), relax.PLACE_BOOST) for r in places]
-            boosts += [(ev.within(hitsets.Within("year", y)), relax.YEAR_BOOST) for y in years]
-            understood = {"places": places, "years": years}
+                    relaxed = _relaxed_dict(plan, outcome)
         if req.collapse:
             hitsets.collapse(st, mask)
         ids = np.flatnonzero(mask)
         facet_counts, timeline = facets.facets(st, ids, region)
         comp = _Computed(ids, len(ids), facet_counts, timeline, leaves, ev, outcome=outcome, relaxed=relaxed)
+        boosts = [(m, relax.PLACE_BOOST) for _r, m in places] + [(m, relax.YEAR_BOOST) for _y, m in years]
         comp.bonus = _bonus(ids, outcome, boosts)
-        comp.understood = _offers(understood, ids, ev, region, req) if understood else {}
+        if not req.exact and parsed.root is not None:
+            comp.understood = _offers(places, years, ids, region, req)
         return comp
 
     def _page(self, snap: whooshlib.Snapshot, comp: _Computed, sort: str, page: int, per_page: int) -> list[tuple[float, int]]:
@@ -505,7 +507,7 @@ def _tree_key(node: Any) -> Any:
     if node is None:
         return None
     if isinstance(node, Leaf):
-        return ("L", node.text, node.field, getattr(node, "quoted", False))
+        return ("L", node.text, node.field, node.quoted)
     if isinstance(node, Not):
         return ("N", _tree_key(node.child))
     if isinstance(node, hitsets.Within):
@@ -550,7 +552,7 @@ def _match_of(outcome: relax.Outcome, docnum: int) -> tuple[str, list[str]]:
     return ("partial", missing) if missing else ("words", [])
 
 
-def _relaxed_dict(plan: relax.Plan, outcome: relax.Outcome, parsed: ParsedQuery) -> dict[str, Any]:
+def _relaxed_dict(plan: relax.Plan, outcome: relax.Outcome) -> dict[str, Any]:
     if outcome.kind == "words":
         message = f"没有与原查询完全一致的结果，已按“{plan.query}”检索"
         if outcome.partials:
@@ -567,26 +569,27 @@ def _relaxed_dict(plan: relax.Plan, outcome: relax.Outcome, parsed: ParsedQuery)
     }
 
 
-def _offers(understood: dict[str, Any], ids: np.ndarray, ev: hitsets.Evaluator,
-            region: regions.Region | None, req: SearchRequest) -> dict[str, Any]:
-    """The places and years a query names, as filters one click away, with how many of
-    the current hits each keeps (filters already applied are not offered again)."""
-    places = []
-    for r in understood.get("places", []):
+def _offers(places: list[tuple[regions.Region, np.ndarray]], years: list[tuple[str, np.ndarray]],
+            ids: np.ndarray, region: regions.Region | None, req: SearchRequest) -> dict[str, Any]:
+    """The places and years a query names (with their masks, which also rank), as filters
+    one click away, with how many of the current hits each keeps (filters already applied
+    are not offered again)."""
+    place_offers = []
+    for r, m in places:
         if region is not None and region.code == r.code:
             continue
-        n = int(np.count_nonzero(ev.within(hitsets.Within("region", r.code))[ids]))
+        n = int(np.count_nonzero(m[ids]))
         if n:
             path = "".join(facets.region_name(c) or "" for c in regions.ancestors(r.code))
-            places.append({"code": r.code, "name": r.name, "path": path, "count": n})
-    years = []
-    for y in understood.get("years", []):
+            place_offers.append({"code": r.code, "name": r.name, "path": path, "count": n})
+    year_offers = []
+    for y, m in years:
         if req.date_from == f"{y}-01-01" and req.date_to == f"{y}-12-31":
             continue
-        n = int(np.count_nonzero(ev.within(hitsets.Within("year", y))[ids]))
+        n = int(np.count_nonzero(m[ids]))
         if n:
-            years.append({"year": y, "from": f"{y}-01-01", "to": f"{y}-12-31", "count": n})
-    return {"places": places, "years": years}
+            year_offers.append({"year": y, "from": f"{y}-01-01", "to": f"{y}-12-31", "count": n})
+    return {"places": place_offers, "years": year_offers}
 
 
 def _region_dict(region: regions.Region | None) -> dict[str, Any] | None:
