@@ -30,7 +30,7 @@ import numpy as np
 from indexer import regions, segment
 from indexer.analysis import normalize
 from indexer.hitsets import Evaluator, Within
-from indexer.query import And, Leaf, Node, Not, Or, ParsedQuery
+from indexer.query import And, Leaf, Node, Not, Or, ParsedQuery, display
 
 # The exact answer stands when it has at least this many hits. Measured on the judged set
 # (bench/queries, 138 answerable queries): thresholds 1, 2, 3 and 5 gave the same
@@ -56,10 +56,8 @@ MAX_SPLIT_WORDS = 12
 
 
 def _lit(text: str, fieldname: str | None) -> Leaf:
-    """A literal the relaxation made (never split again)."""
-    leaf = Leaf(text, fieldname, text)
-    leaf.quoted = True  # type: ignore[attr-defined]
-    return leaf
+    """A literal the relaxation made (normalised already; quoted: never split again)."""
+    return Leaf(text, fieldname, text, True)
 
 
 @dataclass
@@ -109,11 +107,11 @@ class Plan:
 
 
 def _label(node: Node) -> str:
+    """The query syntax of a node; a relaxed tree may hold Within nodes, which have none
+    (display() refuses them), and is then rendered by hand."""
     try:
-        from indexer.query import display  # the canonical rendering, when available
-
         return display(node)
-    except Exception:
+    except TypeError:
         pass
     if isinstance(node, Leaf):
         return node.raw or node.text
@@ -133,7 +131,7 @@ def split_literal(leaf: Leaf, occurs: Callable[[str], bool]) -> list[Word] | Non
     again when the joined text occurs in the index: the index knows words the dictionary
     does not.
     """
-    if getattr(leaf, "quoted", False):
+    if leaf.quoted:
         return None
     toks = segment.cut(leaf.text)
     if not toks:
@@ -145,25 +143,31 @@ def split_literal(leaf: Leaf, occurs: Callable[[str], bool]) -> list[Word] | Non
             merged[-1] += tok
         else:
             merged.append(tok)
-    # A long compound that is neither a place nor an alias is searched as its parts.
-    fine: list[str] = []
-    for tok in merged:
-        keep = segment.year_of(tok) or segment.place_of(tok) or len(segment.alternatives(tok)) > 1
-        fine.extend([tok] if keep else segment.subwords(tok))
-    merged = fine
-    content = [t for t in merged if not segment.is_stop(t)] or merged
-    content = content[:MAX_SPLIT_WORDS]
+    # A long compound that is neither a place, a year nor an alias is searched as its parts.
     words: list[Word] = []
-    for tok in content:
-        year = segment.year_of(tok)
-        region = None if year else segment.place_of(tok)
-        alts = [year] if year else segment.alternatives(tok)
-        if region is not None:  # an old or short name also finds the current names
-            alts = segment.minimal(alts + [normalize(region.short), normalize(region.name)])
-        words.append(Word(tok, alts, leaf.field, region, year))
+    for tok in merged:
+        word = _word(tok, leaf.field)
+        if word.year or word.region or len(word.alts) > 1:
+            words.append(word)
+        else:
+            words.extend(_word(part, leaf.field) for part in segment.subwords(tok))
+    words = ([w for w in words if not segment.is_stop(w.text)] or words)[:MAX_SPLIT_WORDS]
     if len(words) == 1 and words[0].alts == [leaf.text] and words[0].region is None and words[0].year is None:
         return None
     return words
+
+
+def _word(tok: str, fieldname: str | None) -> Word:
+    """A token as a word: a year, a place (also met by its current names) or a word and
+    its aliases."""
+    year = segment.year_of(tok)
+    if year:
+        return Word(tok, [year], fieldname, None, year)
+    region = segment.place_of(tok)
+    alts = segment.alternatives(tok)
+    if region is not None:  # an old or short name also finds the current names
+        alts = segment.minimal(alts + [normalize(region.short), normalize(region.name)])
+    return Word(tok, alts, fieldname, region, None)
 
 
 def plan(parsed: ParsedQuery, occurs: Callable[[str], bool]) -> Plan | None:
@@ -255,7 +259,7 @@ def recognised(parsed: ParsedQuery) -> tuple[list[regions.Region], list[str]]:
     places: dict[str, regions.Region] = {}
     years: dict[str, None] = {}
     for leaf in parsed.positive_leaves():
-        if getattr(leaf, "quoted", False) or leaf.field == "issuer":
+        if leaf.quoted or leaf.field == "issuer":
             continue
         for tok in segment.cut(leaf.text)[:MAX_SPLIT_WORDS]:
             y = segment.year_of(tok)

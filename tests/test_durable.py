@@ -85,7 +85,7 @@ def test_commit_is_acknowledged_only_after_segments_toc_and_directory_are_durabl
         renames = [i for i, ev in enumerate(window) if ev[0] == "rename" and toc_re.search(ev[2])]
         assert renames, window
         r = offset + renames[-1]
-        tmp_name, toc = rec.events[r][1], rec.events[r][2]
+        tmp_name = rec.events[r][1]
         # the TOC's temporary file was fsynced before the rename
         assert ("fsync", tmp_name) in rec.events[offset:r]
         if ack == acks[-1]:

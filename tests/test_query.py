@@ -4,8 +4,6 @@ document numbers in any written form; display() renders a tree back as a query."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from indexer.analysis import normalize
