@@ -663,9 +663,24 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     truth = generate.load_truth(corpus)
     _log(f"[{n}] corpus {nbytes / 1e6:.1f} MB ({meta.get('paragraph_source')})")
 
-    _log(f"[{n}] build (ours)...")
-    res["build_ours"] = build_ours(corpus, ix, nbytes, n, args.build_timeout, args.workers, rebuild=True)
+    # A build of a million notices takes about an hour: --build-only records it beside the
+    # index (build.json) and stops; --reuse-build measures the rest over that index, later
+    # and at another commit, as long as the index format is the same (the record says at
+    # which commit it was built).
+    record = work / "build.json"
+    reused = _json_out(record.read_text()) if args.reuse_build and record.exists() and ix.exists() else None
+    if reused and reused.get("corpus_bytes") == nbytes:
+        _log(f"[{n}] build reused from {record} (commit {reused.get('git', {}).get('head')})")
+        res["build_ours"] = reused["build_ours"]
+        res["build_ours"]["reused_from"] = {"git": reused.get("git"), "finished": reused.get("finished")}
+    else:
+        _log(f"[{n}] build (ours)...")
+        res["build_ours"] = build_ours(corpus, ix, nbytes, n, args.build_timeout, args.workers, rebuild=True)
+        record.write_text(json.dumps({"build_ours": res["build_ours"], "git": git_state(), "corpus_bytes": nbytes,
+                                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
     _log(f"[{n}]   {res['build_ours']['wall_s']} s")
+    if args.build_only:
+        return res
     if res["build_ours"]["timed_out"] or res["build_ours"]["returncode"] not in (0, 1):
         res["error"] = "our build failed or timed out; stopping this size"
         _log(res["build_ours"]["stderr_tail"])
@@ -786,6 +801,8 @@ def table(result: dict[str, Any]) -> str:
                          f"after changing {inc['changed_files']} files (1%) {inc['changed_1pct']['wall_s']:.2f} s")
             sc = inc.get("search_after_update") or {}
             lines.append("search after the update: " + ("ok" if sc.get("ok") else f"FAILED {sc}"))
+        if "queries" not in s:
+            continue  # --build-only
         q = s["queries"]
         lines.append("")
         lines.append(f"queries (ms; warm = query and literal caches cleared each call; lit = literals cached, query not; "
@@ -850,6 +867,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-serve", action="store_true")
     ap.add_argument("--workers", type=int, default=None, help="passed to indexer build --workers")
     ap.add_argument("--build-timeout", type=float, default=15 * 60, help="seconds before a build is stopped")
+    ap.add_argument("--build-only", action="store_true", help="build (recorded in WORK/n<N>-s<seed>/build.json) and stop")
+    ap.add_argument("--reuse-build", action="store_true",
+                    help="measure over the index a --build-only run left (its build figures are reported)")
     args = ap.parse_args(argv)
 
     result: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
