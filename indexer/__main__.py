@@ -200,7 +200,8 @@ def parser() -> argparse.ArgumentParser:
     add_index(b)
     b.add_argument("--prune", action="store_true", help="remove notices whose source file is gone")
     b.add_argument("--rebuild", action="store_true", help="re-read every source into a new index built beside the old one and switched to when complete (needs room for both); the old index answers until then")
-    b.add_argument("--batch-size", type=int, default=2000, help="notices per commit (a crash loses at most one batch)")
+    b.add_argument("--batch-size", type=int, default=None,
+                   help="notices per commit (a crash loses at most one batch); default 2,000, up to 20,000 for large builds (about 50 segments)")
     b.add_argument("--workers", type=int, default=None, help="cleaning processes (default: CPU count, at most 4)")
     b.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another build to finish")
     b.add_argument("--json", action="store_true")

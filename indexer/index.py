@@ -37,7 +37,7 @@ LOCK_FILE = "BUILD.lock"
 SEP = whooshlib.SEP
 
 # Positions of the values in a document's `rec` column (see record_of()).
-REC_ID, REC_DATE, REC_REGION, REC_TYPE, REC_FILE, REC_FILESIG, REC_HASH, REC_SIG = range(8)
+from indexer.whooshlib import REC_DATE, REC_FILE, REC_FILESIG, REC_HASH, REC_ID, REC_REGION, REC_SIG, REC_TYPE  # noqa: E402,F401
 
 
 class BuildError(Exception):
@@ -339,6 +339,21 @@ class Progress:
             sys.stderr.write("\n")
 
 
+MIN_BATCH = 2000
+MAX_BATCH = 20000
+TARGET_SEGMENTS = 50
+
+
+def auto_batch_size(files_todo: int) -> int:
+    """Notices per commit: 2,000, or more for a large build, so that a build leaves about
+    50 segments whatever its size. Every segment costs each query a term lookup per
+    word, so a million notices in 2,000-notice segments (500 of them) would spend more on
+    lookups than on reading postings; 20,000 is the cap because the writer holds a batch's
+    postings in memory (~15 KB a notice) and a crash loses at most one batch's work (it is
+    done again by the next build; nothing acknowledged is lost)."""
+    return max(MIN_BATCH, min(MAX_BATCH, files_todo // TARGET_SEGMENTS))
+
+
 def _results(files: list[str], workers: int) -> Iterator[tuple[str, list[Prepared | PageError]]]:
     if workers <= 1 or len(files) < 8:
         for f in files:
@@ -346,7 +361,15 @@ def _results(files: list[str], workers: int) -> Iterator[tuple[str, list[Prepare
         return
     # A bounded window of files in flight: Pool.imap has no back-pressure, so workers that
     # outrun the single writer would pile finished notices up in this process.
-    ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
+    # Workers come from a fork server that has imported the pipeline and nothing else:
+    # forked from this process instead, every worker the pool replaces (maxtasksperchild)
+    # would start as a copy of a writer that, a million notices in, holds a gigabyte of
+    # ids and postings (counted again in every worker's RSS).
+    if sys.platform == "win32":
+        ctx = mp.get_context("spawn")
+    else:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["indexer.pipeline", "indexer.index"])
     window = workers * 4
     with ctx.Pool(workers, maxtasksperchild=2000) as pool:
         todo = iter(files)
@@ -365,7 +388,7 @@ def build(
     *,
     prune: bool = False,
     rebuild: bool = False,
-    batch_size: int = 2000,
+    batch_size: int | None = None,
     workers: int | None = None,
     wait: float = 0.0,
     progress: bool | None = None,
@@ -390,7 +413,7 @@ def build(
             raise BuildError(_disk_error_message(index_dir, exc)) from exc
 
 
-def _rebuild_beside(index_dir: Path, files: list[str], report: BuildReport, t0: float, *, batch_size: int,
+def _rebuild_beside(index_dir: Path, files: list[str], report: BuildReport, t0: float, *, batch_size: int | None,
                     workers: int, progress: bool | None, on_commit: Callable[[int], None] | None) -> BuildReport:
     """`--rebuild` over an existing index: the new index is built beside the old one (in
     index/.rebuild, committed batch by batch as any build) and switched to only when it is
@@ -437,7 +460,7 @@ def _disk_error_message(index_dir: Path, exc: OSError) -> str:
 
 
 def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: float, *, prune: bool,
-                  rebuild: bool, batch_size: int, workers: int, progress: bool | None,
+                  rebuild: bool, batch_size: int | None, workers: int, progress: bool | None,
                   on_commit: Callable[[int], None] | None) -> BuildReport:
     staging = index_dir / whooshlib.STAGING
     if staging.exists():
@@ -463,6 +486,8 @@ def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: fl
         else:
             todo.append(f)
     report.files_seen = len(files)
+    if batch_size is None:
+        batch_size = auto_batch_size(len(todo))
 
     writer_box: list[Any] = [None]
     pending = 0
@@ -483,7 +508,7 @@ def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: fl
                 on_commit(commits)
         pending = 0
 
-    seen_this_run: dict[str, str] = {}
+    seen_this_run: dict[str, int] = {}
     bar = Progress(len(todo), progress)
     try:
         for path, items in _results(todo, workers):
@@ -495,10 +520,11 @@ def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: fl
                     report.failed.append((item.source, item.reason))
             for k, prep in enumerate(good):
                 n = prep.notice
-                if n.id in seen_this_run and seen_this_run[n.id] != n.source:
+                # (the source's hash, not the string: a million of them is ~150 MB)
+                if seen_this_run.get(n.id, hash(n.source)) != hash(n.source):
                     report.duplicates += 1
                     continue
-                seen_this_run[n.id] = n.source
+                seen_this_run[n.id] = hash(n.source)
                 ids_here.add(n.id)
                 # The file's signature goes on its last notice only: a file counts
                 # as done once that notice is committed (batches commit in order).

@@ -34,10 +34,12 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
-from indexer import durable
+from indexer import durable, sidecar
 
 INDEX_NAME = "MAIN"
 SEP = "\x1f"  # separates the values of the per-document `rec` column
+# Positions of the values in a document's `rec` column (see index.record_of()).
+REC_ID, REC_DATE, REC_REGION, REC_TYPE, REC_FILE, REC_FILESIG, REC_HASH, REC_SIG = range(8)
 # Postings per block. Whoosh writes 128; the archive reads whole posting lists (exact totals
 # and facets need every hit), and each block costs a header read, a decompress and an
 # unpickle (~30 us), so larger blocks read common terms several times faster. Whoosh's
@@ -299,10 +301,18 @@ class _BulkWriter(SegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.pool = _DictPool()
+        self.sidecar: sidecar.Collector | None = sidecar.Collector()
 
     def add_document(self, **fields: Any) -> None:
         grams = {name: fields.pop(name) for name in self.GRAM_FIELDS if name in fields}
         docnum = self.docnum
+        if self.sidecar is not None:
+            if docnum != len(self.sidecar) or "vtext" not in fields or "rec" not in fields:
+                self.sidecar = None  # documents not added through here (a merge): no sidecar
+            else:
+                rec = fields["rec"].decode("utf-8", "replace").split(SEP)
+                rec += [""] * (8 - len(rec))
+                self.sidecar.add(fields["vtext"], rec[REC_DATE], rec[REC_REGION], rec[REC_TYPE], rec[REC_SIG])
         super().add_document(**fields)
         for name, counts in grams.items():
             if counts:
@@ -325,6 +335,10 @@ class _BulkWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
+        if self.sidecar is not None and len(self.sidecar) and len(self.sidecar) == self.docnum:
+            f = self.storage.create_file(self.newsegment.make_filename(sidecar.EXT))
+            f.write(self.sidecar.encode())
+            f.close()
         fw = self.fieldwriter
         schema = self.schema
         by_field: dict[str, list[tuple[bytes, tuple[array, array, list[bytes]]]]] = {}
