@@ -34,6 +34,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -404,6 +405,20 @@ def cold(system: str, ix: Path) -> dict[str, Any] | None:
 # -- served ------------------------------------------------------------------------------------
 
 
+def load_test(ix: Path, seconds: float, clients: int, workers: int) -> dict[str, Any]:
+    """scripts/loadtest.py against `serve --workers N`: time to the first answer after the
+    server starts, throughput and latency under concurrent clients, errors, and each
+    process's private and shared memory at the end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "load.json"
+        r = subprocess.run([PY, str(ROOT / "scripts" / "loadtest.py"), "--index", str(ix), "--seconds", str(seconds),
+                            "--clients", str(clients), "--workers", str(workers), "--json", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=seconds + 300)
+        if not out.exists():
+            return {"error": f"load test failed (exit {r.returncode}): {r.stderr[-800:]}"}
+        return json.loads(out.read_text())
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -729,6 +744,9 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     if not args.no_serve:
         _log(f"[{n}] served requests...")
         res["served"] = served(ix, mix, pages, args.served_reps, ours["totals"])
+        if args.load_seconds > 0:
+            _log(f"[{n}] load test: serve --workers {args.load_workers}, {args.load_clients} clients, {args.load_seconds} s...")
+            res["load"] = load_test(ix, args.load_seconds, args.load_clients, args.load_workers)
 
     _log(f"[{n}] correctness side-check...")
     res["correctness"] = correctness(corpus, ix, None if args.skip_baseline else bix, truth, args.seed)
@@ -838,6 +856,18 @@ def table(result: dict[str, Any]) -> str:
                 lines.append(f"served GET /api/search ({sv['requests']} requests): uncached p50 {sv['uncached']['p50_ms']} "
                              f"p95 {sv['uncached']['p95_ms']} ms; cached p50 {sv['cached']['p50_ms']} p95 {sv['cached']['p95_ms']} ms"
                              + (f"; errors {sv['errors']}" if sv["errors"] else ""))
+        ld = s.get("load")
+        if ld:
+            if "error" in ld:
+                lines.append(f"load test: ERROR {ld['error'][:300]}")
+            else:
+                workers = {k: v for k, v in ld.get("memory_mb", {}).items() if k.startswith("worker")}
+                mem = "; ".join(f"{k}: private {v['private']} MB, shared {v['shared']} MB, RSS {v['rss']} MB"
+                                for k, v in workers.items())
+                lines.append(f"load test (serve --workers {ld.get('workers')}, {ld['clients']} clients, {ld['seconds']} s): "
+                             f"first answer {ld.get('first_answer_s')} s after start; {ld['requests']} requests "
+                             f"({ld['requests_per_s']}/s), p50 {ld['p50_ms']} p95 {ld['p95_ms']} p99 {ld['p99_ms']} ms, "
+                             f"errors {ld['errors']}; {mem}")
         cc = s.get("correctness")
         if cc:
             lines.append("")
@@ -867,6 +897,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-serve", action="store_true")
     ap.add_argument("--workers", type=int, default=None, help="passed to indexer build --workers")
     ap.add_argument("--build-timeout", type=float, default=15 * 60, help="seconds before a build is stopped")
+    ap.add_argument("--load-seconds", type=float, default=0, help="also run scripts/loadtest.py for this long (0: not)")
+    ap.add_argument("--load-clients", type=int, default=8)
+    ap.add_argument("--load-workers", type=int, default=2)
     ap.add_argument("--build-only", action="store_true", help="build (recorded in WORK/n<N>-s<seed>/build.json) and stop")
     ap.add_argument("--reuse-build", action="store_true",
                     help="measure over the index a --build-only run left (its build figures are reported)")

@@ -170,8 +170,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return app
 
     print(f"index: {index_dir}", flush=True)
+    _preload()
     serve(make_app, host=args.host, port=args.port, threads=args.threads, workers=max(1, args.workers))
     return EXIT_OK
+
+
+def _preload() -> None:
+    """Load what every worker needs and no commit changes (the web app's modules, the
+    division table, the word segmenter's dictionary with every place name, the character
+    tables) once, in the parent, before the workers fork: they start with it and share
+    its pages, instead of each spending a second or two on it before its first answer.
+    The index itself is opened by each worker after the fork (file offsets are per
+    process; its large files are memory-mapped and shared through the page cache)."""
+    import app  # noqa: F401  (Flask, numpy, Whoosh)
+    from indexer import analysis, regions, segment
+
+    regions.all_regions()
+    analysis.t2s_table()
+    segment.warm()
 
 
 def _warm_up(app: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer import whooshlib
+from indexer import sidecar, whooshlib
 
 FILESIG_RE = re.compile(r"^\d+:\d+:x\d+$")
 GRAM_FIELDS = {"grams": 0, "igrams": 2}  # field -> part of the vtext blob its grams come from
@@ -226,6 +226,7 @@ def _check_segment(report: CheckReport, path: Path, sid: str, reader: Any, docco
 
     recs = column("rec")
     texts = column("vtext")
+    _check_sidecar(path, sid, doccount, recs, texts, report)
     for d in range(doccount):
         doc = stored[d]
         if recs is not None:
@@ -275,6 +276,38 @@ def _check_segment(report: CheckReport, path: Path, sid: str, reader: Any, docco
                                        f"{name}, {got} are posted (text and postings disagree)")
                         texts = None
                         break
+
+
+def _check_sidecar(path: Path, sid: str, doccount: int, recs: list[bytes] | None, texts: list[bytes] | None,
+                   report: Any) -> None:
+    """The sidecar (search's per-document arrays) must say what the records and texts say:
+    it is derived from them when the segment is written, and search reads it instead."""
+    fname = sid + sidecar.EXT
+    if not (path / fname).exists():
+        return  # a segment written without one (older build or a merge): search derives it
+    try:
+        with open(path / fname, "rb") as fh:
+            side = sidecar.open_mapped(fh, doccount)
+    except (OSError, sidecar.SidecarError) as exc:
+        report.problem(fname, f"cannot be read: {exc}")
+        return
+    if recs is None or texts is None:
+        return
+    again = sidecar.Collector()
+    for raw_rec, blob in zip(recs, texts):
+        rec = raw_rec.decode("utf-8", "replace").split(whooshlib.SEP) + [""] * 8
+        again.add(blob, rec[whooshlib.REC_DATE], rec[whooshlib.REC_REGION], rec[whooshlib.REC_TYPE],
+                  rec[whooshlib.REC_SIG])
+    expected = sidecar.Sidecar(again.encode(), doccount)
+    for name, arr in expected.arrays.items():
+        got = side.arrays.get(name)
+        if got is None or got.shape != arr.shape or not np.array_equal(got, arr):
+            report.problem(fname, f"{name} differs from what the records and texts give")
+            return
+    for key in ("region", "type"):
+        if side.vocab.get(key) != expected.vocab.get(key):
+            report.problem(fname, f"its {key} vocabulary differs from the records")
+            return
 
 
 def main(index_dir: str | os.PathLike[str], as_json: bool) -> int:

@@ -13,7 +13,6 @@ live mask, text positions, facet columns, repost groups, and an LRU of literals.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -40,12 +39,15 @@ class Literal:
     per snapshot and shared by every query that uses the literal: paging, facet clicks and
     filter changes over one query reuse it."""
 
-    __slots__ = ("ids", "tf", "contrib")
+    __slots__ = ("ids", "tf", "tf_bound", "bound")
 
-    def __init__(self, ids: np.ndarray, tf: np.ndarray | None = None):
+    def __init__(self, ids: np.ndarray, tf: np.ndarray | None = None, tf_bound: np.ndarray | None = None):
         self.ids = ids  # sorted global docnums
-        self.tf = tf  # frequency in title + body, aligned with ids (from postings or counted)
-        self.contrib: np.ndarray | None = None  # BM25 contribution, aligned with ids
+        self.tf = tf  # frequency in title + body, aligned with ids, when the postings give it
+        # For a verified literal: at most this many occurrences in title + body (the
+        # smallest count of its grams, from their postings), aligned with ids.
+        self.tf_bound = tf_bound
+        self.bound: np.ndarray | None = None  # upper bound of the BM25 contribution (ranking.py)
 
 
 class LiteralCache:
@@ -91,35 +93,53 @@ class SegArrays:
     title_end: np.ndarray
     body_end: np.ndarray
     end: np.ndarray
-    titles: bytes  # every title of the segment, joined by \x01 (never in a literal)
-    title_starts: np.ndarray  # where each document's title starts in `titles`
 
 
 class Columns:
     """Per global docnum, the values facets count and sorts use, as integer codes into a
     vocabulary (0 = none): month (YYYY-MM), type, the region code at each depth of its
-    ancestry; the date as an int (YYYYMMDD, 0 = none) and its rank in date order."""
+    ancestry; the date as an int (YYYYMMDD, 0 = none) and its rank in date order.
 
-    def __init__(self, recs: list[list[str]], dates: list[str]):
-        # Encode the distinct values once (there are thousands, not 100,000): a dict per
-        # column in comprehensions, then per-value facts (date as int, ancestry) mapped
-        # back through the codes with numpy.
-        n = len(recs)
+    Built from each segment's sidecar arrays (one concatenation and a remap of small
+    per-segment vocabularies); a segment written without a sidecar is read from its
+    records, as before."""
 
-        def encode(values: list[str]) -> tuple[np.ndarray, list[str | None]]:
-            ix: dict[str, int] = {"": 0}
-            codes = np.fromiter((ix.setdefault(v, len(ix)) for v in values), dtype=np.int32, count=len(values))
-            vocab: list[str | None] = list(ix)
-            vocab[0] = None
-            return codes, vocab
-
-        date_codes, date_vocab = encode(dates)
-        day = np.array([0] + [date_int(d) for d in date_vocab[1:]], dtype=np.int64)[date_codes]
-        month, self.month_vocab = encode([d[:7] if date_int(d) else "" for d in date_vocab[1:]])
-        month = np.concatenate([np.zeros(1, dtype=np.int32), month])[date_codes]
-        dtype, self.type_vocab = encode([r[REC_TYPE] if len(r) > REC_TYPE else "" for r in recs])
-        reg_codes, reg_vocab = encode([r[REC_REGION] if len(r) > REC_REGION else "" for r in recs])
+    def __init__(self, segments: list[whooshlib.SegmentView]):
+        type_ix: dict[str, int] = {"": 0}
+        reg_ix: dict[str, int] = {"": 0}
+        days: list[np.ndarray] = []
+        types: list[np.ndarray] = []
+        regs: list[np.ndarray] = []
+        for seg in segments:
+            side = seg.sidecar
+            if side is not None:
+                day = side["date"].astype(np.int64)
+                t_local, t_vocab = side["type"], side.vocab.get("type", [""])
+                r_local, r_vocab = side["region"], side.vocab.get("region", [""])
+            else:
+                recs = list(seg.records)
+                day = np.array([date_int(r[REC_DATE]) if len(r) > REC_DATE else 0 for r in recs], dtype=np.int64)
+                t_local, t_vocab = _encode([r[REC_TYPE] if len(r) > REC_TYPE else "" for r in recs])
+                r_local, r_vocab = _encode([r[REC_REGION] if len(r) > REC_REGION else "" for r in recs])
+            days.append(day)
+            types.append(np.array([type_ix.setdefault(v, len(type_ix)) for v in t_vocab], dtype=np.int32)[t_local])
+            regs.append(np.array([reg_ix.setdefault(v, len(reg_ix)) for v in r_vocab], dtype=np.int32)[r_local])
+        n = sum(len(d) for d in days)
+        day = np.concatenate(days) if days else np.zeros(0, dtype=np.int64)
+        self.type = np.concatenate(types) if types else np.zeros(0, dtype=np.int32)
+        reg_codes = np.concatenate(regs) if regs else np.zeros(0, dtype=np.int32)
+        self.type_vocab: list[str | None] = list(type_ix)
+        self.type_vocab[0] = None
+        # months: YYYYMM keys of the valid dates, coded through their sorted distinct values
+        month_keys = np.where(day > 0, day // 100, 0)
+        distinct, month = np.unique(month_keys, return_inverse=True)
+        if len(distinct) and distinct[0] != 0:  # no undated document: code 0 stays unused
+            distinct = np.concatenate([np.zeros(1, dtype=distinct.dtype), distinct])
+            month = month + 1
+        self.month = month.astype(np.int32)
+        self.month_vocab: list[str | None] = [None] + [f"{k // 100:04d}-{k % 100:02d}" for k in distinct[1:].tolist()]
         # each distinct region code -> its ancestry, as codes of one shared vocabulary
+        reg_vocab = list(reg_ix)
         region_ix: dict[str, int] = {"": 0}
         anc_codes = np.zeros((3, len(reg_vocab)), dtype=np.int32)
         for k, code in enumerate(reg_vocab[1:], start=1):
@@ -127,12 +147,19 @@ class Columns:
                 anc_codes[depth, k] = region_ix.setdefault(c, len(region_ix))
         self.region_vocab: list[str | None] = list(region_ix)
         self.region_vocab[0] = None
-        region = anc_codes[:, reg_codes]
-        self.month, self.type, self.region, self.date_int = month, dtype, region, day
-        # Date order with ties broken by docnum (as the old string keys did).
-        order = np.lexsort((np.arange(n), day))
+        self.region = anc_codes[:, reg_codes]
+        self.date_int = day
+        # Date order with ties broken by docnum (a stable sort of the dates).
+        order = np.argsort(day, kind="stable")
         self.date_rank = np.empty(n, dtype=np.int64)
         self.date_rank[order] = np.arange(n)
+
+
+def _encode(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Values as codes into their vocabulary (code 0 = "")."""
+    ix: dict[str, int] = {"": 0}
+    codes = np.fromiter((ix.setdefault(v, len(ix)) for v in values), dtype=np.int32, count=len(values))
+    return codes, list(ix)
 
 
 class SnapshotState:
@@ -147,7 +174,6 @@ class SnapshotState:
         self._lock = threading.Lock()
         self._segs: list[SegArrays | None] | None = None
         self._columns: Columns | None = None
-        self._dates: list[str] | None = None
         self._reposts: dict[int, list[int]] | None = None
         self._groups: tuple[np.ndarray, np.ndarray] | None = None
         # text length per global docnum (0 for a segment without a text column)
@@ -165,18 +191,11 @@ class SnapshotState:
         return self._segs
 
     @property
-    def dates(self) -> list[str]:
-        """Per global docnum, the ISO date or ""."""
-        if self._dates is None:
-            self._dates = [r[REC_DATE] if len(r) > REC_DATE else "" for r in self.snap.records]
-        return self._dates
-
-    @property
     def columns(self) -> Columns:
         if self._columns is None:
             with self._lock:
                 if self._columns is None:
-                    self._columns = Columns(self.snap.records, self.dates)
+                    self._columns = Columns(self.snap.segments)
         return self._columns
 
     @property
@@ -184,7 +203,7 @@ class SnapshotState:
         """Repost groups: docnum -> all members (only groups of 2 or more), earliest first,
         from the signatures stored with each notice."""
         if self._reposts is None:
-            self._reposts = _repost_groups(self.snap, self.dates)
+            self._reposts = _repost_groups(self.snap, self.columns.date_int)
         return self._reposts
 
     @property
@@ -232,28 +251,26 @@ def _seg_arrays(seg: whooshlib.SegmentView) -> SegArrays | None:
         return None
     start = np.asarray(seg.text_offsets, dtype=np.int64)
     end = start + np.asarray(seg.text_lengths, dtype=np.int64)
+    side = seg.sidecar
+    if side is not None:
+        title_end = start + side["title_len"]
+        body_end = start + side["body_end"]
+        return SegArrays(start, title_end, body_end, end)
     find, rfind = mm.find, mm.rfind
     title_end = np.fromiter(map(find, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
     body_end = np.fromiter(map(rfind, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
     # A document without separators (should not happen) has no title and all body.
     title_end = np.where(title_end < 0, start, title_end)
     body_end = np.where(body_end < 0, end, body_end)
-    titles = b"\x01".join([mm[a:b] for a, b in zip(start.tolist(), title_end.tolist())])
-    lens = title_end - start + 1
-    title_starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lens)[:-1]]) if len(lens) else lens
-    return SegArrays(start, title_end, body_end, end, titles, title_starts)
+    return SegArrays(start, title_end, body_end, end)
 
 
-def title_counts(sa: SegArrays, needle: bytes) -> np.ndarray:
-    """Occurrences of `needle` in each title of a segment (as bytes.count would give),
-    from one regex scan of the joined titles: most documents' titles do not hold it, so
-    this is cheaper than a count call per document."""
-    rx = re.compile(re.escape(needle))
-    pos = np.fromiter((m.start() for m in rx.finditer(sa.titles)), dtype=np.int64)
-    if not len(pos):
-        return np.zeros(len(sa.start), dtype=np.float64)
-    docs = np.searchsorted(sa.title_starts, pos, side="right") - 1
-    return np.bincount(docs, minlength=len(sa.start)).astype(np.float64)
+def counts_in(text: Any, needle: bytes, starts: list[int], ends: list[int]) -> Iterable[int]:
+    """Occurrences of `needle` in text[start:end] for each pair. A mapped text has no
+    count(): each document's slice is copied and counted (~1.5x a bytes.count)."""
+    if isinstance(text, bytes):
+        return map(text.count, repeat(needle), starts, ends)
+    return (text[a:b].count(needle) for a, b in zip(starts, ends))
 
 
 def date_int(date: str) -> int:
@@ -322,16 +339,30 @@ class Evaluator:
         # Rarest term first (document frequencies from term statistics). Every literal of
         # several terms is verified below, so once the candidates are few, checking them
         # in the text is cheaper than reading a long posting list to thin them further.
+        # Ranked, the terms' frequencies come along: the smallest is a bound on the
+        # literal's own frequency, which lets ranking count occurrences in the few
+        # documents that can reach the page instead of in every hit.
+        with_bound = self.ranked
         by_df = sorted((snap.doc_frequency(fieldname, t), t) for t in terms)
-        cand = snap.term_array(fieldname, by_df[0][1])[0]
+        cand, bound = snap.term_array(fieldname, by_df[0][1], with_weights=with_bound)
         for df, t in by_df[1:]:
             if not len(cand) or len(cand) * SKIP_POSTINGS_RATIO <= df:
                 break
-            cand = cand[self.mask(snap.term_array(fieldname, t)[0])[cand]]
+            t_ids, t_w = snap.term_array(fieldname, t, with_weights=with_bound)
+            if with_bound and bound is not None and t_w is not None:
+                dense = np.zeros(self.state.n, dtype=np.float32)
+                dense[t_ids] = t_w
+                w = dense[cand]
+                keep = w > 0
+                cand, bound = cand[keep], np.minimum(bound[keep], w[keep])
+            else:
+                cand = cand[self.mask(t_ids)[cand]]
         if not len(cand):
             return Literal(cand)
-        cand, counts = self.verify(cand, leaf)  # several terms, or a field: never proof alone
-        return Literal(cand, counts)
+        hits = self.verify(cand, leaf)  # several terms, or a field: never proof alone
+        if bound is not None and len(hits) < len(cand):
+            bound = bound[np.searchsorted(cand, hits)]
+        return Literal(hits, tf_bound=bound)
 
     def within(self, node: Within) -> np.ndarray:
         """A fresh mask of the live notices of a region or a year."""
@@ -350,20 +381,16 @@ class Evaluator:
             self.state.literals.put(key, lit)
         return lit.ids
 
-    def verify(self, cand: np.ndarray, leaf: Leaf) -> tuple[np.ndarray, np.ndarray | None]:
+    def verify(self, cand: np.ndarray, leaf: Leaf) -> np.ndarray:
         """The candidates whose title/body (or title, or issuer) holds the literal.
 
-        For a plain literal over title and body in a relevance-ordered query, each
-        candidate's text is counted rather than searched: one pass gives both the proof and
-        the frequency ranking needs (a find stops at the first occurrence, but ranking would
-        then count it again). Sorted by date, nothing is ranked and find is cheaper.
+        A find stops at the first occurrence; how often a literal occurs is counted by
+        ranking, and only in the documents that can reach the page asked for.
         """
         needle = leaf.text.encode("utf-8")
         pattern = word_boundary_pattern(leaf.text) if needs_boundaries(leaf.text) else None
-        counting = self.ranked and pattern is None and leaf.field is None
         segs = self.state.segs
         out: list[np.ndarray] = []
-        out_counts: list[np.ndarray] = []
         for i, seg, lo, hi in by_segment(cand, self.snap):
             sa = segs[i]
             text = seg.text_map
@@ -376,22 +403,14 @@ class Evaluator:
                 starts, ends = sa.body_end[locs] + 1, sa.end[locs]
             else:
                 starts, ends = sa.start[locs], sa.body_end[locs]
-            if counting:
-                counts = np.fromiter(map(text.count, repeat(needle), starts.tolist(), ends.tolist()),
-                                     dtype=np.float64, count=hi - lo)
-                keep = counts > 0
-                out_counts.append(counts[keep])
-            elif pattern is None:
+            if pattern is None:
                 found = map(text.find, repeat(needle), starts.tolist(), ends.tolist())
                 keep = np.fromiter(found, dtype=np.int64, count=hi - lo) != -1
             else:
                 found_m = map(pattern.search, repeat(text), starts.tolist(), ends.tolist())
                 keep = np.fromiter((m is not None for m in found_m), dtype=bool, count=hi - lo)
             out.append(cand[lo:hi][keep])
-        ids = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-        if not counting:
-            return ids, None
-        return ids, (np.concatenate(out_counts) if out_counts else np.zeros(0, dtype=np.float64))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     def run(self, node: Any) -> np.ndarray:
         """A fresh mask (the caller may change it in place)."""
@@ -433,22 +452,35 @@ def ancestors(code: str) -> list[str]:
     return anc
 
 
-def _repost_groups(snap: whooshlib.Snapshot, dates: list[str]) -> dict[int, list[int]]:
-    docs: list[int] = []
-    sigs: list[int] = []
-    for d, rec in snap.iter_records():
-        if len(rec) > REC_SIG and rec[REC_SIG]:
-            sig = int(rec[REC_SIG], 16)
-            if sig:
-                docs.append(d)
-                sigs.append(sig)
+def _repost_groups(snap: whooshlib.Snapshot, day: np.ndarray) -> dict[int, list[int]]:
+    docs_parts: list[np.ndarray] = []
+    sig_parts: list[np.ndarray] = []
+    live = snap.live_mask
+    for seg in snap.segments:
+        side = seg.sidecar
+        if side is not None:
+            sig = side["sig"]
+        else:
+            sig = np.array([int(r[REC_SIG], 16) if len(r) > REC_SIG and r[REC_SIG] else 0 for r in seg.records],
+                           dtype=np.uint64)
+        local = np.flatnonzero(sig != 0)
+        glob = local + seg.offset
+        keep = live[glob]
+        docs_parts.append(glob[keep])
+        sig_parts.append(sig[local[keep]])
+    if not docs_parts:
+        return {}
+    docs = np.concatenate(docs_parts)
+    sigs = np.concatenate(sig_parts)
+    labels = dedup.components(sigs.tolist())
     by_label: dict[int, list[int]] = {}
-    for d, label in zip(docs, dedup.components(sigs).tolist()):
+    for d, label in zip(docs.tolist(), labels.tolist()):
         if label >= 0:
             by_label.setdefault(label, []).append(d)
     groups: dict[int, list[int]] = {}
     for members in by_label.values():
-        ordered = sorted(members, key=lambda m: (not dates[m], dates[m], m))
+        # earliest first, undated last, then by docnum
+        ordered = sorted(members, key=lambda m: (not day[m], int(day[m]), m))
         for m in ordered:
             groups[m] = ordered
     return groups

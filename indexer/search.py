@@ -199,7 +199,7 @@ class _Computed:
     timeline: list[dict[str, Any]]
     leaves: list[Leaf]
     evaluation: hitsets.Evaluator  # the literals used, reused by ranking
-    scores: np.ndarray | None = None  # BM25 aligned with ids, computed on the first relevance page
+    scores: ranking.Scores | None = None  # BM25 of ids (exact where it decides a page), on the first relevance page
     bonus: np.ndarray | None = None  # tiers and place/year boosts aligned with ids
     outcome: relax.Outcome | None = None  # set when the query was loosened
     relaxed: dict[str, Any] | None = None
@@ -417,11 +417,10 @@ class Archive:
             top = ranking.top_unique(hitsets.state_of(snap).columns.date_rank[ids], need)
             return [(0.0, d) for d in ids[top[need - per_page :]].tolist()]
         if comp.scores is None:
-            scores = ranking.bm25(snap, ids, comp.leaves, comp.evaluation)
-            comp.scores = scores + comp.bonus if comp.bonus is not None else scores
+            comp.scores = ranking.Scores(snap, ids, comp.leaves, comp.evaluation, comp.bonus)
         scores = comp.scores
-        top = ranking.top_scores(scores, ids, need)[need - per_page :]
-        return list(zip(scores[top].tolist(), ids[top].tolist()))
+        top = scores.top(min(need, len(ids)))[need - per_page :]
+        return list(zip(scores.values[top].tolist(), ids[top].tolist()))
 
     def _hit(self, snap: whooshlib.Snapshot, docnum: int, score: float, needles: list[str], with_reposts: bool = False) -> Hit:
         f = snap.stored(docnum)
@@ -479,18 +478,28 @@ class Archive:
         return [asdict(h) for h in res.hits if h.id != doc_id][:limit]
 
     def stats(self) -> dict[str, Any]:
+        """Counts by province, year and type over the live notices, from the facet columns
+        (no record is parsed: this is a million-notice page too)."""
         snap = self.snapshot()
+        st = hitsets.state_of(snap)
+        cols = st.columns
+        live = np.flatnonzero(st.live)
         prov: Counter[str] = Counter()
+        for code, n in facets.counts(cols.region[0], live, cols.region_vocab).items():
+            prov[facets.region_name(code)] += n
+        unplaced = int((cols.region[0][live] == 0).sum())
+        if unplaced:
+            prov["（未识别地区）"] += unplaced
         years: Counter[str] = Counter()
-        types: Counter[str] = Counter()
-        for _d, rec in snap.iter_records():
-            if len(rec) < 7:
-                continue
-            code = rec[REC_REGION]
-            anc = regions.ancestors(code) if code else []
-            prov[facets.region_name(anc[0]) if anc else "（未识别地区）"] += 1
-            years[rec[REC_DATE][:4] or "（无日期）"] += 1
-            types[rec[REC_TYPE] or "（未分类）"] += 1
+        for month, n in facets.counts(cols.month, live, cols.month_vocab).items():
+            years[month[:4]] += n
+        undated = int((cols.month[live] == 0).sum())
+        if undated:
+            years["（无日期）"] += undated
+        types: Counter[str] = Counter(facets.counts(cols.type, live, cols.type_vocab))
+        untyped = int((cols.type[live] == 0).sum())
+        if untyped:
+            types["（未分类）"] += untyped
         size = sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file())
         return {
             "documents": snap.doc_count,

@@ -83,6 +83,11 @@ def _segmenter():  # type: ignore[no-untyped-def]
     return jb
 
 
+def warm() -> None:
+    """Build the segmenter now (its dictionary and every place name: about a second)."""
+    _segmenter()
+
+
 def cut(text: str) -> list[str]:
     """Split normalised text into words; punctuation and spaces are dropped, digits and
     Latin words kept whole, `2022年` kept as one year word."""

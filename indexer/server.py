@@ -5,8 +5,10 @@ core; under concurrent load, N worker processes (pre-forked, like gunicorn's syn
 answer up to N times the requests. Each worker opens the index itself after the fork:
 Whoosh readers seek and read through file objects, and a file offset shared between
 processes would mix their reads. The parent only binds the socket, forks, restarts a
-worker that dies, and stops them all on SIGTERM/SIGINT. Memory grows with the workers
-(each holds the normalised texts of the index: about 3 KB a notice).
+worker that dies, and stops them all on SIGTERM/SIGINT. The index's large files (texts,
+records, per-document arrays) are memory-mapped read-only, so the workers share one copy
+of them in the page cache; each worker's own memory is its columns and caches (a few
+hundred bytes a notice).
 
 This module knows nothing of Flask: it takes a factory that returns a WSGI callable.
 """

@@ -1,5 +1,5 @@
 """Per-segment arrays that search needs for every document (where each title and body end
-in the verification text, date, region, type, repost signature, the joined titles), written
+in the verification text, date, region, type, repost signature), written
 once beside the segment when the segment is written, and read memory-mapped.
 
 Why a file of its own: without it every serving process parsed every record (one Python
@@ -114,7 +114,6 @@ class Collector:
         self.region: list[int] = []
         self.type: list[int] = []
         self.sig: list[int] = []
-        self.titles: list[bytes] = []
         self._region_ix: dict[str, int] = {"": 0}
         self._type_ix: dict[str, int] = {"": 0}
 
@@ -126,7 +125,6 @@ class Collector:
         b = vtext.rfind(b"\x01")
         self.title_len.append(t if t >= 0 else 0)
         self.body_end.append(b if b >= 0 else len(vtext))
-        self.titles.append(vtext[:t] if t >= 0 else b"")
         self.date.append(date_int(date))
         self.region.append(self._region_ix.setdefault(region, len(self._region_ix)))
         self.type.append(self._type_ix.setdefault(doc_type, len(self._type_ix)))
@@ -136,9 +134,6 @@ class Collector:
             self.sig.append(0)
 
     def encode(self) -> bytes:
-        titles = b"\x01".join(self.titles)
-        lens = np.array([len(t) + 1 for t in self.titles], dtype=np.int64)
-        title_starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lens)[:-1]]) if len(lens) else lens
         arrays = {
             "title_len": np.array(self.title_len, dtype=np.int64),
             "body_end": np.array(self.body_end, dtype=np.int64),
@@ -146,7 +141,5 @@ class Collector:
             "region": np.array(self.region, dtype=np.int32),
             "type": np.array(self.type, dtype=np.int32),
             "sig": np.array(self.sig, dtype=np.uint64),
-            "title_starts": title_starts,
-            "titles": np.frombuffer(titles, dtype=np.uint8),
         }
         return encode(arrays, len(self), {"region": list(self._region_ix), "type": list(self._type_ix)})

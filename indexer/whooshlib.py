@@ -4,10 +4,12 @@ Everything the archive needs from the library goes through here, so that switchi
 or versions touches one file. It also holds the few places where the archive reaches past
 Whoosh's public API for speed, each with the reason:
 
-* segments are written non-compound, so a segment's `vtext` column (the normalised text)
-  is a plain file that a snapshot reads whole into one bytes object: literal checks and
-  counts are then `bytes.find/count(needle, start, end)` in C with no per-document copy
-  (an mmap was tried first: slicing it cost ~5 us a document, more than the search);
+* segments are written non-compound, so a segment's `vtext` column (the normalised text),
+  its `rec` column (one record a document) and its sidecar (`sidecar.py`: per-document
+  arrays) are plain files, memory-mapped read-only: every `serve` worker shares one copy
+  in the page cache, and opening a million-notice index reads nothing but the files'
+  sizes. Literal checks are `mmap.find(needle, start, end)` in C with no copy (counts copy
+  one document's slice, ~1.5x a `bytes.count`);
 * posting lists are read whole, a block at a time, into sorted numpy arrays of global
   docnums (and weights), because the archive needs exact totals and facet counts over
   every hit, not only the top page.
@@ -16,11 +18,14 @@ Whoosh's public API for speed, each with the reason:
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import threading
+import time
 import zlib
 from array import array
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,17 +66,20 @@ class IndexUnreadable(Exception):
         self.file = file
 
 
-def crc32_file(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """(size, crc32) of a file, read in chunks."""
+def crc32_file(path: str | os.PathLike[str], pause: float = 0.0) -> tuple[int, int]:
+    """(size, crc32) of a file, read in chunks (with `pause` seconds between 8 MB chunks,
+    so that a background check leaves the machine to the searches)."""
     crc = 0
     size = 0
     with open(path, "rb") as f:
         while True:
-            chunk = f.read(1 << 20)
+            chunk = f.read(8 << 20)
             if not chunk:
                 break
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
+            if pause:
+                time.sleep(pause)
     return size, crc
 
 
@@ -476,13 +484,35 @@ def _posting_arrays(matcher: Any, with_weights: bool = True) -> tuple[np.ndarray
     return ids_all, (np.concatenate(w_parts) if w_parts else np.zeros(0, dtype=np.float64))
 
 
+class RecordColumn(Sequence):
+    """A segment's records (`rec` column: values joined by SEP), parsed when asked for:
+    a snapshot of a million notices no longer holds a million lists of strings."""
+
+    def __init__(self, data: Any, offsets: Any, lengths: Any):
+        self._data = data
+        self._offsets = offsets
+        self._lengths = lengths
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, i: int) -> list[str]:  # type: ignore[override]
+        n = self._lengths[i]
+        if not n:
+            return []
+        o = self._offsets[i]
+        return self._data[o : o + n].decode("utf-8").split(SEP)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        data = self._data
+        for o, n in zip(self._offsets, self._lengths):
+            yield data[o : o + n].decode("utf-8").split(SEP) if n else []
+
+
 @dataclass
 class SegmentView:
-    """One segment of a snapshot: global docnum offset, live docs, text and records.
-
-    The normalised text is read on first use: a build only needs the records, a search
-    needs the text too.
-    """
+    """One segment of a snapshot: global docnum offset, live docs, text, records and
+    sidecar, the files memory-mapped when the snapshot opens (nothing is read until used)."""
 
     offset: int
     doccount: int
@@ -490,56 +520,82 @@ class SegmentView:
     text_path: Path | None
     text_offsets: Any
     text_lengths: Any
-    records: list[list[str]] = field(default_factory=list)
+    records: Sequence[list[str]] = field(default_factory=list)
     segment_id: str = ""
-    # What depends only on the segment's files (immutable once written): its text and
-    # whatever search derives from it. Shared by the views of the same segment in later
-    # snapshots, so a commit that adds one segment does not reload the others.
+    # What depends only on the segment's files (immutable once written): the mapped text
+    # and sidecar and whatever search derives from them. Shared by the views of the same
+    # segment in later snapshots, so a commit that adds one segment does not reload the
+    # others.
     shared: dict[str, Any] = field(default_factory=lambda: {"lock": threading.Lock()})
-    # (size, crc32) recorded at commit for the text file; None for older segments
-    text_sum: tuple[int, int] | None = None
 
     @property
-    def text_map(self) -> bytes | None:
-        text = self.shared.get("text")
-        if text is None and self.text_path is not None:
-            with self.shared["lock"]:
-                text = self.shared.get("text")
-                if text is None:
-                    text = _verified_read(self.text_path, self.text_sum, self.text_offsets, self.text_lengths,
-                                          self.shared.pop("fh", None))
-                    self.shared["text"] = text
-        return text
+    def text_map(self) -> Any:
+        """The segment's normalised text (an mmap), or None."""
+        return self.shared.get("text")
+
+    @property
+    def sidecar(self) -> sidecar.Sidecar | None:
+        """The segment's per-document arrays, or None for a segment written without them."""
+        return self.shared.get("sidecar")
 
 
-def _verified_read(path: Path, expected: tuple[int, int] | None, offsets: Any = None, lengths: Any = None,
-                   fh: Any = None) -> bytes:
-    """A column file read whole, refused when it is shorter than its offsets say or its
-    size or checksum differ from those recorded at commit: a search must never answer
-    from a damaged text (a truncated text would silently lose hits). `fh`: the file opened
-    with the snapshot (read from it, then closed: a later commit may have deleted the name)."""
+def _map(path: Path, fh: Any = None) -> Any:
+    """A read-only shared mapping of a whole file (an empty file maps to b"")."""
     try:
-        if fh is not None:
-            with fh:
-                fh.seek(0)
-                data = fh.read()
-        else:
-            data = path.read_bytes()
+        f = fh if fh is not None else open(path, "rb")
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                return b""
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
         raise IndexUnreadable(f"cannot read {path.name}: {exc.strerror}", path.name) from exc
-    if expected is not None:
-        if len(data) != expected[0]:
-            raise IndexUnreadable(f"{path.name} has {len(data)} bytes, {expected[0]} were written", path.name)
-        if zlib.crc32(data) != expected[1]:
-            raise IndexUnreadable(f"{path.name} does not match its checksum", path.name)
+
+
+def _check_size(path: Path, data: Any, expected: tuple[int, int] | None, offsets: Any = None,
+                lengths: Any = None) -> None:
+    """Refuse a mapped column whose size differs from the size recorded at commit or is
+    shorter than its offsets say: a truncated text would silently lose hits. (Its
+    checksum is verified with the segment's other files, see Snapshot.verify.)"""
+    if expected is not None and len(data) != expected[0]:
+        raise IndexUnreadable(f"{path.name} has {len(data)} bytes, {expected[0]} were written", path.name)
     if offsets is not None and lengths is not None and len(offsets):
-        end = max(o + n for o, n in zip(offsets, lengths))
+        end = int((np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64)).max())
         if end > len(data):
             raise IndexUnreadable(f"{path.name} is truncated ({len(data)} of {end} bytes)", path.name)
-    return data
+
+
+# An index of at most this many bytes has every file's checksum verified when a process
+# first opens it (the first answer waits); a larger one is verified in the background, a
+# file at a time, and its snapshots refuse to answer once a file is found damaged. A
+# million notices are ~11 GB: checking them first would take a fresh server a minute.
+VERIFY_SYNC_BYTES = 512 << 20
+VERIFY_PAUSE = 0.02  # seconds between 8 MB chunks of a background verification
 
 
 OPEN_ATTEMPTS = 5  # a snapshot superseded while it opens is opened again, this many times in all
+
+
+class _Records(Sequence):
+    """Global docnum -> record, across the segments of a snapshot (parsed when asked)."""
+
+    def __init__(self, segments: list[SegmentView]):
+        self._segments = segments
+        self._starts = [seg.offset for seg in segments]
+        self._n = sum(seg.doccount for seg in segments)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, docnum: int) -> list[str]:  # type: ignore[override]
+        if not 0 <= docnum < self._n:
+            raise IndexError(docnum)
+        seg = self._segments[bisect_right(self._starts, docnum) - 1]
+        return seg.records[docnum - seg.offset]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for seg in self._segments:
+            yield from seg.records
 
 
 class Snapshot:
@@ -609,14 +665,12 @@ class Snapshot:
             known = {seg.segment_id: seg for seg in previous.segments if seg.segment_id}
         for sub, offset in self._leaves:
             self.segments.append(self._load_segment(sub, offset, known))
-        # Global docnum -> record / date, so hot loops index a list instead of searching
-        # for the segment of every document.
-        self.records: list[list[str]] = []
-        for seg in self.segments:
-            self.records.extend(seg.records)
+        self.records = _Records(self.segments)
         self.doc_count_all = self.reader.doc_count_all()
         self.doc_count = self.reader.doc_count()
         self._live_mask: np.ndarray | None = None
+        self.damage: IndexUnreadable | None = None
+        self.verify()
 
     def _load_segment(self, sub: Any, offset: int, known: dict[str, SegmentView] | None = None) -> SegmentView:
         doccount = sub.doc_count_all()
@@ -633,34 +687,29 @@ class Snapshot:
         if old is not None and old.doccount == doccount:
             # Same files: only the offset and the deletions can differ.
             return SegmentView(offset, doccount, deleted, old.text_path, old.text_offsets, old.text_lengths,
-                               old.records, segment_id, old.shared, old.text_sum)
+                               old.records, segment_id, old.shared)
         sums = read_sums(self.path, segment_id) if segment_id else None
+        shared: dict[str, Any] = {"lock": threading.Lock()}
         if sums is not None:
-            # A segment is verified once per process, when a snapshot first loads it (later
-            # snapshots take it over above): the text and record columns as they are read,
-            # the other files here. Whoosh keeps no checksums, and a changed byte in a
-            # posting list would otherwise give wrong results instead of an error.
+            # Sizes now; checksums with the whole snapshot (verify()), once per process:
+            # later snapshots take the segment over above. Whoosh keeps no checksums, and a
+            # changed byte in a posting list would otherwise give wrong results, not an error.
             for name, expected in sums.items():
-                if name.endswith((".vtext.col", ".rec.col")):
-                    if not (self.path / name).exists():
-                        raise IndexUnreadable(f"{name} is missing", name)
-                    continue
                 try:
-                    got = crc32_file(self.path / name)
+                    size = os.stat(self.path / name).st_size
                 except FileNotFoundError:
                     raise IndexUnreadable(f"{name} is missing", name) from None
-                if got != expected:
-                    raise IndexUnreadable(f"{name} does not match the size and checksum written at commit", name)
-        recs: list[list[str]] = []
+                if size != expected[0]:
+                    raise IndexUnreadable(f"{name} has {size} bytes, {expected[0]} were written", name)
+            shared["unverified"] = dict(sums)
+        recs: Sequence[list[str]]
         if sub.has_column("rec"):
             creader = sub.column_reader("rec", column=columns.VarBytesColumn(), translate=False)
             recfile = self.path / segobj.make_filename(".rec.col")
             if recfile.exists():
-                # One read of the column file, then slices (as for vtext below): reading it
-                # through the column reader costs a seek and a read a document.
-                data = _verified_read(recfile, (sums or {}).get(recfile.name), creader._offsets, creader._lengths)
-                recs = [data[o : o + n].decode("utf-8").split(SEP) if n else []
-                        for o, n in zip(creader._offsets, creader._lengths)]
+                data = _map(recfile)
+                _check_size(recfile, data, (sums or {}).get(recfile.name), creader._offsets, creader._lengths)
+                recs = RecordColumn(data, creader._offsets, creader._lengths)
             else:
                 recs = [raw.decode("utf-8").split(SEP) if raw else [] for raw in creader]
         else:
@@ -674,21 +723,68 @@ class Snapshot:
             colfile = self.path / segobj.make_filename(".vtext.col")
             if colfile.exists() and colfile.stat().st_size > 0:
                 text_path = colfile
-        text_sum = (sums or {}).get(text_path.name) if text_path is not None else None
-        view = SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id, text_sum=text_sum)
-        if text_path is not None:
-            # The text is read on first search, from this handle (see stored_fields above).
+                text = _map(colfile)
+                _check_size(colfile, text, (sums or {}).get(colfile.name), offsets, lengths)
+                shared["text"] = text
+        side = self.path / segobj.make_filename(sidecar.EXT) if segobj is not None else None
+        if side is not None and side.exists():
             try:
-                view.shared["fh"] = open(text_path, "rb")
-            except OSError as exc:
-                raise IndexUnreadable(f"cannot read {text_path.name}: {exc.strerror}", text_path.name) from exc
-        return view
+                with open(side, "rb") as fh:
+                    shared["sidecar"] = sidecar.open_mapped(fh, doccount)
+            except (OSError, sidecar.SidecarError) as exc:
+                raise IndexUnreadable(f"{side.name} cannot be read: {exc}", side.name) from exc
+        return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id, shared)
+
+    def verify(self, background: bool | None = None) -> None:
+        """Check every file of the snapshot's segments against the checksums written at
+        commit (once per process and segment). Small indexes are checked now (raises
+        IndexUnreadable); large ones by a daemon thread, after which `damage` holds the
+        first problem found and every search of this snapshot raises it."""
+        todo = [(seg, name, exp) for seg in self.segments for name, exp in (seg.shared.get("unverified") or {}).items()]
+        if not todo:
+            return
+        total = sum(exp[0] for _seg, _name, exp in todo)
+        if background is None:
+            background = total > VERIFY_SYNC_BYTES
+        if not background:
+            self._verify(todo, pause=0.0)
+            return
+        threading.Thread(target=self._verify_quietly, args=(todo,), name="index-verify", daemon=True).start()
+
+    def _verify_quietly(self, todo: list[tuple[SegmentView, str, tuple[int, int]]]) -> None:
+        try:
+            self._verify(todo, pause=VERIFY_PAUSE)
+        except Exception as exc:
+            # A file deleted by a later commit (a merge, a rebuild's switch) is no damage:
+            # the server moves to the newer snapshot, which checks its own files.
+            if not self._superseded():
+                self.damage = exc if isinstance(exc, IndexUnreadable) else IndexUnreadable(
+                    f"the index in {self.path} cannot be read: {type(exc).__name__}: {exc}")
+
+    def _verify(self, todo: list[tuple[SegmentView, str, tuple[int, int]]], pause: float) -> None:
+        for seg, name, expected in todo:
+            pending = seg.shared.get("unverified")
+            if not pending or name not in pending:
+                continue
+            try:
+                got = crc32_file(self.path / name, pause=pause)
+            except FileNotFoundError:
+                # (a later commit may have merged it away: the caller tells that apart)
+                raise IndexUnreadable(f"{name} is missing", name) from None
+            if got != tuple(expected):
+                raise IndexUnreadable(f"{name} does not match the size and checksum written at commit", name)
+            pending.pop(name, None)
+
+    def _check_damage(self) -> None:
+        if self.damage is not None:
+            raise self.damage
 
     # -- postings ---------------------------------------------------------------------
 
     def term_array(self, fieldname: str, term: str, with_weights: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted global docnums (int64) of live documents holding `term`, and, when asked,
         their posting weights (the term's frequency) as float64 in the same order."""
+        self._check_damage()
         btext = term.encode("utf-8")
         id_parts: list[np.ndarray] = []
         w_parts: list[np.ndarray] = []
@@ -759,6 +855,7 @@ class Snapshot:
                     yield seg.offset + local, rec
 
     def stored(self, docnum: int) -> dict[str, Any]:
+        self._check_damage()
         with self._io:
             try:
                 return self.reader.stored_fields(docnum)
@@ -767,8 +864,8 @@ class Snapshot:
                                       f"{type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
-        for seg in self.segments:
-            seg.shared.pop("text", None)
+        # The mapped files stay with the segments' shared data (a newer snapshot of the
+        # same process may hold the same segments); they are unmapped when unreferenced.
         self.searcher.close()
 
     def is_current(self) -> bool:

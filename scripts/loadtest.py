@@ -43,6 +43,39 @@ def percentile(values: list[float], p: float) -> float:
     return values[k]
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def process_memory(pid: int) -> dict[str, dict[str, float]]:
+    """Per process of the server (the parent and its workers), from /proc/PID/smaps_rollup:
+    RSS, PSS (shared pages divided among the processes that map them) and private memory
+    (pages no other process maps: what each worker costs on its own), in MB."""
+    out: dict[str, dict[str, float]] = {}
+    for p in [pid] + _children(pid):
+        fields: dict[str, int] = {}
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    parts = line.split()
+                    if len(parts) >= 3 and parts[2] == "kB":
+                        fields[parts[0].rstrip(":")] = int(parts[1])
+        except OSError:
+            continue
+        private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        out["parent" if p == pid else f"worker {p}"] = {
+            "rss": round(fields.get("Rss", 0) / 1024, 1),
+            "pss": round(fields.get("Pss", 0) / 1024, 1),
+            "private": round(private / 1024, 1),
+            "shared": round((fields.get("Shared_Clean", 0) + fields.get("Shared_Dirty", 0)) / 1024, 1),
+        }
+    return out
+
+
 def make_urls(base: str, rng: random.Random, doc_ids: list[str]) -> str:
     kind = rng.random()
     params = {"q": rng.choice(QUERIES)}
@@ -75,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
+    t_start = time.monotonic()
     server = subprocess.Popen(
         [sys.executable, "-m", "indexer", "serve", "--index", args.index, "--port", str(port), "--threads", str(args.threads),
          "--workers", str(args.workers)],
@@ -91,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                     print("server did not start", file=sys.stderr)
                     return 2
                 time.sleep(0.2)
+        first_answer_s = time.monotonic() - t_start
         with urllib.request.urlopen(f"{base}/api/search?per_page=100", timeout=30) as r:
             doc_ids = [h["id"] for h in json.load(r)["hits"]]
 
@@ -130,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
+        memory = process_memory(server.pid)
     finally:
         server.terminate()
         try:
@@ -138,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             server.kill()
 
     result = {
+        "workers": args.workers,
+        "first_answer_s": round(first_answer_s, 2),
+        "memory_mb": memory,
         "seconds": round(elapsed, 1),
         "clients": args.clients,
         "requests": len(latencies),

@@ -527,13 +527,13 @@ def test_a_commit_that_deletes_the_generation_being_opened_is_no_damage(tmp_path
     real_crc = whooshlib.crc32_file
     state = {"calls": 0, "gone": None}
 
-    def commit_meanwhile(path):  # type: ignore[no-untyped-def]
+    def commit_meanwhile(path, **kw):  # type: ignore[no-untyped-def]
         state["calls"] += 1
         if state["calls"] == 1:
             corpus(src, 2, start=4)
             build([src], ix, workers=1, progress=False, batch_size=10)  # merges the four away
             state["gone"] = not Path(path).exists()
-        return real_crc(path)
+        return real_crc(path, **kw)
 
     monkeypatch.setattr(whooshlib, "crc32_file", commit_meanwhile)
     snap = Snapshot(ix)
