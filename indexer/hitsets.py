@@ -39,7 +39,7 @@ class Literal:
     per snapshot and shared by every query that uses the literal: paging, facet clicks and
     filter changes over one query reuse it."""
 
-    __slots__ = ("ids", "tf", "tf_bound", "bound")
+    __slots__ = ("ids", "tf", "tf_bound", "bound", "title", "bound_knows_titles")
 
     def __init__(self, ids: np.ndarray, tf: np.ndarray | None = None, tf_bound: np.ndarray | None = None):
         self.ids = ids  # sorted global docnums
@@ -48,6 +48,8 @@ class Literal:
         # smallest count of its grams, from their postings), aligned with ids.
         self.tf_bound = tf_bound
         self.bound: np.ndarray | None = None  # upper bound of the BM25 contribution (ranking.py)
+        self.title: np.ndarray | None = None  # occurrences in the title, aligned with ids, once scanned
+        self.bound_knows_titles = False
 
 
 class LiteralCache:
@@ -93,6 +95,12 @@ class SegArrays:
     title_end: np.ndarray
     body_end: np.ndarray
     end: np.ndarray
+    # every title followed by \x01, at titles[titles_lo:titles_hi]; document i's title
+    # starts at title_starts[i] (relative to titles_lo)
+    titles: Any = b""
+    titles_lo: int = 0
+    titles_hi: int = 0
+    title_starts: np.ndarray | None = None
 
 
 class Columns:
@@ -255,22 +263,60 @@ def _seg_arrays(seg: whooshlib.SegmentView) -> SegArrays | None:
     if side is not None:
         title_end = start + side["title_len"]
         body_end = start + side["body_end"]
-        return SegArrays(start, title_end, body_end, end)
-    find, rfind = mm.find, mm.rfind
-    title_end = np.fromiter(map(find, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
-    body_end = np.fromiter(map(rfind, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
-    # A document without separators (should not happen) has no title and all body.
-    title_end = np.where(title_end < 0, start, title_end)
-    body_end = np.where(body_end < 0, end, body_end)
-    return SegArrays(start, title_end, body_end, end)
+        if "titles" in side.spans:
+            lo, hi = side.spans["titles"]
+            return SegArrays(start, title_end, body_end, end, side.data, lo, hi, side["title_starts"])
+    else:
+        find, rfind = mm.find, mm.rfind
+        title_end = np.fromiter(map(find, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
+        body_end = np.fromiter(map(rfind, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))
+        # A document without separators (should not happen) has no title and all body.
+        title_end = np.where(title_end < 0, start, title_end)
+        body_end = np.where(body_end < 0, end, body_end)
+    titles = b"".join(mm[a:b] + b"\x01" for a, b in zip(start.tolist(), title_end.tolist()))
+    lens = title_end - start + 1
+    title_starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lens)[:-1]]) if len(lens) else lens
+    return SegArrays(start, title_end, body_end, end, titles, 0, len(titles), title_starts)
 
 
-def counts_in(text: Any, needle: bytes, starts: list[int], ends: list[int]) -> Iterable[int]:
-    """Occurrences of `needle` in text[start:end] for each pair. A mapped text has no
-    count(): each document's slice is copied and counted (~1.5x a bytes.count)."""
+def title_counts(sa: SegArrays, needle: bytes) -> np.ndarray:
+    """Occurrences of `needle` in each title of a segment (as bytes.count would give):
+    one split of the segment's joined titles, the occurrences placed by their offsets,
+    all in C and numpy (a find in every title costs a call a document)."""
+    n = len(sa.start)
+    if sa.title_starts is None or not needle:
+        return np.zeros(n, dtype=np.float64)
+    pieces = bytes(sa.titles[sa.titles_lo : sa.titles_hi]).split(needle)
+    if len(pieces) == 1:
+        return np.zeros(n, dtype=np.float64)
+    step = len(needle)
+    lens = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1] + step
+    pos = np.cumsum(lens) - step
+    docs = np.searchsorted(sa.title_starts, pos, side="right") - 1
+    return np.bincount(docs, minlength=n).astype(np.float64)
+
+
+def counts_in(text: Any, needle: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Occurrences of `needle` (non-overlapping, as bytes.count) in text[start:end] for
+    each pair, as float64. A mapped text has no count(): it is found again from after
+    each occurrence, every pass one find per document still holding one, in C (map), so
+    no document is copied and the passes are as many as the most occurrences."""
+    n = len(starts)
     if isinstance(text, bytes):
-        return map(text.count, repeat(needle), starts, ends)
-    return (text[a:b].count(needle) for a, b in zip(starts, ends))
+        return np.fromiter(map(text.count, repeat(needle), starts.tolist(), ends.tolist()), dtype=np.float64, count=n)
+    counts = np.zeros(n, dtype=np.float64)
+    idx = np.arange(n)
+    at = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    step = len(needle) or 1
+    find = text.find
+    while len(idx):
+        found = np.fromiter(map(find, repeat(needle), at.tolist(), ends[idx].tolist()), dtype=np.int64, count=len(idx))
+        more = found != -1
+        idx = idx[more]
+        counts[idx] += 1
+        at = found[more] + step
+    return counts
 
 
 def date_int(date: str) -> int:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from indexer import whooshlib
-from indexer.hitsets import Evaluator, Literal, SnapshotState, by_segment, counts_in, state_of
+from indexer.hitsets import Evaluator, Literal, SnapshotState, by_segment, counts_in, state_of, title_counts
 from indexer.query import Leaf
 
 K1, B = 1.2, 0.75
@@ -58,18 +58,40 @@ def _body_score(idf: float, body: np.ndarray, length: np.ndarray, avg_len: float
 def bounds(snap: whooshlib.Snapshot, st: SnapshotState, lit: Literal) -> np.ndarray:
     """Per document of the literal, an upper bound of its contribution: BM25 of its
     frequency (exact from single-term postings, else the smallest frequency of its grams,
-    else unbounded) plus the title boost as if the title held it. Arrays only: no text is
-    read. Cached on the literal (it depends on the literal and the snapshot alone)."""
-    if lit.bound is None:
+    else unbounded) plus the title boost, as if every title held the literal until the
+    titles have been scanned (then the bound of a single-term literal is its exact
+    score). Arrays only: no text is read. Cached on the literal (it depends on the
+    literal and the snapshot alone)."""
+    if lit.bound is None or (lit.title is not None and not lit.bound_knows_titles):
         ids = lit.ids
         idf = _idf(snap, len(ids))
         tf = lit.tf if lit.tf is not None else lit.tf_bound
+        title = lit.title
         if tf is None:
             body = np.full(len(ids), idf * (K1 + 1))
-        else:
+        elif title is None:
             body = _body_score(idf, tf, st.length[ids], st.avg_len)
-        lit.bound = body + idf * TITLE_BOOST
+        else:
+            body = _body_score(idf, np.maximum(tf - title, 0.0), st.length[ids], st.avg_len)
+        boost = idf * TITLE_BOOST if title is None else np.where(title > 0, idf * TITLE_BOOST, 0.0)
+        lit.bound = body + boost
+        lit.bound_knows_titles = title is not None
     return lit.bound
+
+
+def titles_of(snap: whooshlib.Snapshot, st: SnapshotState, leaf: Leaf, lit: Literal) -> np.ndarray:
+    """The literal's occurrences in the title of each of its documents (cached on the
+    literal)."""
+    if lit.title is None:
+        needle = leaf.text.encode("utf-8")
+        out = np.zeros(len(lit.ids), dtype=np.float64)
+        segs = st.segs
+        for i, seg, lo, hi in by_segment(lit.ids, snap):
+            sa = segs[i]
+            if sa is not None:
+                out[lo:hi] = title_counts(sa, needle)[lit.ids[lo:hi] - seg.offset]
+        lit.title = out
+    return lit.title
 
 
 def exact(snap: whooshlib.Snapshot, st: SnapshotState, leaf: Leaf, lit: Literal, docs: np.ndarray) -> np.ndarray:
@@ -78,23 +100,24 @@ def exact(snap: whooshlib.Snapshot, st: SnapshotState, leaf: Leaf, lit: Literal,
     give its frequency, in title and body too; BM25 of the body's share."""
     needle = leaf.text.encode("utf-8")
     idf = _idf(snap, len(lit.ids))
-    title = np.zeros(len(docs), dtype=np.float64)
-    if lit.tf is not None:
-        total = lit.tf[np.searchsorted(lit.ids, docs)].astype(np.float64)
-    else:
-        total = np.zeros(len(docs), dtype=np.float64)
-    segs = st.segs
-    for i, seg, lo, hi in by_segment(docs, snap):
-        sa = segs[i]
-        text = seg.text_map
-        if sa is None or text is None:
-            continue
-        locs = docs[lo:hi] - seg.offset
-        starts = sa.start[locs].tolist()
-        title[lo:hi] = np.fromiter(counts_in(text, needle, starts, sa.title_end[locs].tolist()), dtype=np.float64, count=hi - lo)
-        if lit.tf is None:
-            total[lo:hi] = np.fromiter(counts_in(text, needle, starts, sa.body_end[locs].tolist()), dtype=np.float64, count=hi - lo)
-    body = total - title
+    pos = np.searchsorted(lit.ids, docs)
+    known_title = lit.title is not None
+    title = lit.title[pos] if lit.title is not None else np.zeros(len(docs), dtype=np.float64)
+    total = lit.tf[pos].astype(np.float64) if lit.tf is not None else np.zeros(len(docs), dtype=np.float64)
+    if not known_title or lit.tf is None:
+        segs = st.segs
+        for i, seg, lo, hi in by_segment(docs, snap):
+            sa = segs[i]
+            text = seg.text_map
+            if sa is None or text is None:
+                continue
+            locs = docs[lo:hi] - seg.offset
+            starts = sa.start[locs]
+            if not known_title:
+                title[lo:hi] = counts_in(text, needle, starts, sa.title_end[locs])
+            if lit.tf is None:
+                total[lo:hi] = counts_in(text, needle, starts, sa.body_end[locs])
+    body = np.maximum(total - title, 0.0)
     return _body_score(idf, body, st.length[docs], st.avg_len) + np.where(title > 0, idf * TITLE_BOOST, 0.0)
 
 
@@ -103,12 +126,20 @@ class Scores:
 
     Counting a literal in every hit is what a broad query on a large archive spends its
     time on (every notice of 整改 read for 巡视整改). Instead every hit starts at an upper
-    bound made from posting lists alone; the best `need` by bound are scored exactly
-    (their titles and texts counted), and again, until the best `need` are all exact: a
+    bound made from posting lists alone; the best by bound are scored exactly (their
+    titles and texts counted), more each round, until the best `need` are all exact: a
     hit left at its bound cannot beat them, since its exact score is at most its bound.
-    Totals and facets do not depend on this (they come from the hit set)."""
+    When the bounds stay loose (a common word that few titles hold: the bound gives every
+    hit the title boost), the titles of all hits are scanned once, which makes the bounds
+    of single-term literals exact. Totals and facets do not depend on this (they come
+    from the hit set)."""
 
-    REFINE_MIN = 64  # documents scored exactly per round, at least
+    REFINE_MIN = 64  # documents scored exactly in the first round, at least
+    # Documents scored exactly (at least 4x the page) before the titles are scanned: an
+    # exact score costs about two counts in one document, a scan one find in the title
+    # of every document of each literal, so the scan pays only when most hits would
+    # otherwise be scored.
+    SCAN_TITLES_AFTER = 8192
 
     def __init__(self, snap: whooshlib.Snapshot, ids: np.ndarray, leaves: list[Leaf], ev: Evaluator,
                  bonus: np.ndarray | None):
@@ -118,21 +149,37 @@ class Scores:
         self.ev = ev
         self.bonus = bonus
         self.scored: list[tuple[Leaf, Literal]] = []
-        values = np.zeros(len(ids), dtype=np.float64)
         for leaf in leaves:
             if leaf.field == "issuer":
                 continue
             lit = ev.literal(leaf)
-            if not len(lit.ids):
-                continue
-            self.scored.append((leaf, lit))
-            b = bounds(snap, self.st, lit)
-            pos, present = _positions(lit.ids, ids)
+            if len(lit.ids):
+                self.scored.append((leaf, lit))
+        self.counted = 0
+        self.values = self._bound_values()  # exact where self.exact, else an upper bound
+        self.exact = np.full(len(ids), self._bounds_are_exact(), dtype=bool)
+
+    def _bounds_are_exact(self) -> bool:
+        return all(lit.tf is not None and lit.title is not None for _leaf, lit in self.scored)
+
+    def _bound_values(self) -> np.ndarray:
+        values = np.zeros(len(self.ids), dtype=np.float64)
+        for _leaf, lit in self.scored:
+            b = bounds(self.snap, self.st, lit)
+            pos, present = _positions(lit.ids, self.ids)
             values[present] += b[pos[present]]
-        if bonus is not None:
-            values += bonus
-        self.values = values  # exact where self.exact, else an upper bound
-        self.exact = np.zeros(len(ids), dtype=bool)
+        if self.bonus is not None:
+            values += self.bonus
+        return values
+
+    def _scan_titles(self) -> None:
+        for leaf, lit in self.scored:
+            titles_of(self.snap, self.st, leaf, lit)
+        fresh = self._bound_values()
+        if self._bounds_are_exact():
+            self.values, self.exact[:] = fresh, True
+        else:
+            self.values = np.where(self.exact, self.values, fresh)
 
     def _score_exactly(self, positions: np.ndarray) -> None:
         positions = np.sort(positions)
@@ -146,17 +193,26 @@ class Scores:
             values += self.bonus[positions]
         self.values[positions] = values
         self.exact[positions] = True
+        self.counted += len(positions)
 
     def top(self, need: int) -> np.ndarray:
-        """Positions (into ids) of the `need` best hits, best first, all scored exactly."""
+        """Positions (into ids) of the `need` best hits, best first, all scored exactly.
+
+        Each round scores exactly the best hits by bound not yet scored, twice as many as
+        the round before."""
         batch = max(need * 2, self.REFINE_MIN)
+        scanned = self._bounds_are_exact()
         while True:
             top = top_scores(self.values, self.ids, need)
             if self.exact[top].all():
                 return top
+            if not scanned and self.counted >= max(need * 4, self.SCAN_TITLES_AFTER):
+                self._scan_titles()
+                scanned = True
+                continue
             wider = top_scores(self.values, self.ids, min(len(self.ids), need + batch))
-            todo = wider[~self.exact[wider]]
-            self._score_exactly(todo)
+            self._score_exactly(wider[~self.exact[wider]])
+            batch *= 2
 
 
 def _positions(sorted_ids: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,5 @@
 """Per-segment arrays that search needs for every document (where each title and body end
-in the verification text, date, region, type, repost signature), written
+in the verification text, date, region, type, repost signature, the titles), written
 once beside the segment when the segment is written, and read memory-mapped.
 
 Why a file of its own: without it every serving process parsed every record (one Python
@@ -72,13 +72,15 @@ class Sidecar:
         self.vocab: dict[str, list[str]] = header.get("vocab", {})
         base = 12 + hlen
         self.arrays: dict[str, np.ndarray] = {}
+        self.spans: dict[str, tuple[int, int]] = {}
         for name, (dtype, offset, count) in header["arrays"].items():
             dt = np.dtype(dtype)
             start = base + offset
             if start + dt.itemsize * count > len(data):
                 raise SidecarError(f"truncated ({name})")
             self.arrays[name] = np.frombuffer(data, dtype=dt, count=count, offset=start)
-        self._data = data
+            self.spans[name] = (start, start + dt.itemsize * count)
+        self.data = data  # the mapping: bytes arrays are searched in place (data.find(x, *span))
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
@@ -114,6 +116,7 @@ class Collector:
         self.region: list[int] = []
         self.type: list[int] = []
         self.sig: list[int] = []
+        self.titles: list[bytes] = []
         self._region_ix: dict[str, int] = {"": 0}
         self._type_ix: dict[str, int] = {"": 0}
 
@@ -125,6 +128,7 @@ class Collector:
         b = vtext.rfind(b"\x01")
         self.title_len.append(t if t >= 0 else 0)
         self.body_end.append(b if b >= 0 else len(vtext))
+        self.titles.append(vtext[:t] if t >= 0 else b"")
         self.date.append(date_int(date))
         self.region.append(self._region_ix.setdefault(region, len(self._region_ix)))
         self.type.append(self._type_ix.setdefault(doc_type, len(self._type_ix)))
@@ -134,6 +138,11 @@ class Collector:
             self.sig.append(0)
 
     def encode(self) -> bytes:
+        # Every title followed by \x01 (never in a literal): ranking finds a word in all
+        # the titles of a segment with one split of ~100 bytes a notice.
+        titles = b"".join(t + b"\x01" for t in self.titles)
+        lens = np.array([len(t) + 1 for t in self.titles], dtype=np.int64)
+        title_starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lens)[:-1]]) if len(lens) else lens
         arrays = {
             "title_len": np.array(self.title_len, dtype=np.int64),
             "body_end": np.array(self.body_end, dtype=np.int64),
@@ -141,5 +150,7 @@ class Collector:
             "region": np.array(self.region, dtype=np.int32),
             "type": np.array(self.type, dtype=np.int32),
             "sig": np.array(self.sig, dtype=np.uint64),
+            "title_starts": title_starts,
+            "titles": np.frombuffer(titles, dtype=np.uint8),
         }
         return encode(arrays, len(self), {"region": list(self._region_ix), "type": list(self._type_ix)})
