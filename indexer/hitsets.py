@@ -29,7 +29,10 @@ from indexer.query import And, Leaf, Not, Or
 
 SKIP_POSTINGS_RATIO = 16  # candidates this many times fewer than a posting list: verify instead
 
-LITERAL_CACHE_BYTES = 64 << 20  # per snapshot: docnums, frequencies and BM25 per literal
+# Per snapshot: docnums, frequencies, bounds and title counts per literal. A common word of
+# a million notices takes ~30 MB: 64 MB held two of them, and a server under a mix of
+# queries recomputed its common words on nearly every request.
+LITERAL_CACHE_BYTES = 256 << 20
 
 
 class Literal:
@@ -70,7 +73,7 @@ class LiteralCache:
             return item[0]
 
     def put(self, key: tuple[str, str | None], lit: Literal) -> None:
-        size = lit.ids.nbytes * 3 + 64
+        size = lit.ids.nbytes * 5 + 64  # ids, tf or bound, BM25 bound, title counts
         with self._lock:
             if key in self._items:
                 return

@@ -39,7 +39,8 @@ from indexer.query import literal as query_literal
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-CACHE_SIZE = 32  # each entry holds a hit array: bounded memory at 100k notices
+CACHE_SIZE = 32  # queries whose hits, facets and scores are kept (paging, facet clicks)
+CACHE_BYTES = 192 << 20
 
 
 class SearchError(ValueError):
@@ -270,7 +271,10 @@ class Archive:
             comp = self._compute(snap, parsed, region, req)
             with self._lock:
                 self._cache[key] = comp
-                if len(self._cache) > CACHE_SIZE:
+                # entries and bytes both bounded: at a million notices one broad query's
+                # hits, scores and tiers are ~25 MB
+                while len(self._cache) > 1 and (len(self._cache) > CACHE_SIZE or
+                                                sum(c.ids.nbytes * 3 for c in self._cache.values()) > CACHE_BYTES):
                     self._cache.popitem(last=False)
         return req, region, snap, parsed, comp
 

@@ -11,15 +11,15 @@ from indexer.hitsets import Literal, LiteralCache
 
 
 def test_literal_cache_is_bounded_lru() -> None:
-    cache = LiteralCache(budget=1000)  # each entry below is accounted at 184 bytes: 5 fit
+    cache = LiteralCache(budget=1600)  # each entry below is accounted at 264 bytes: 6 fit
     for i in range(20):
         cache.put((str(i), None), Literal(np.arange(5, dtype=np.int64)))
-    assert cache._used <= 1000 and len(cache._items) == 5
-    assert cache.get(("19", None)) is not None and cache.get(("14", None)) is None
-    cache.get(("15", None))  # used: now the most recent, so the next evictions spare it
-    for i in range(20, 24):
+    assert cache._used <= 1600 and len(cache._items) == 6
+    assert cache.get(("19", None)) is not None and cache.get(("13", None)) is None
+    cache.get(("14", None))  # used: now the most recent, so the next evictions spare it
+    for i in range(20, 25):
         cache.put((str(i), None), Literal(np.arange(5, dtype=np.int64)))
-    assert cache.get(("15", None)) is not None and cache.get(("16", None)) is None
+    assert cache.get(("14", None)) is not None and cache.get(("15", None)) is None
     cache.clear()
     assert cache.get(("19", None)) is None and cache._used == 0
 
