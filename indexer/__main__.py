@@ -162,32 +162,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     index_dir = str(args.index or os.environ.get("INDEX_DIR") or "index")
 
+    preloaded = _preload(index_dir)
+
     def make_app() -> Any:
         from app import create_app
 
         app = create_app({"INDEX_DIR": index_dir})
+        archive = app.extensions.get("archive")
+        if archive is not None and preloaded is not None:
+            archive.inherit(preloaded)
         _warm_up(app)
         return app
 
     print(f"index: {index_dir}", flush=True)
-    _preload()
     serve(make_app, host=args.host, port=args.port, threads=args.threads, workers=max(1, args.workers))
     return EXIT_OK
 
 
-def _preload() -> None:
-    """Load what every worker needs and no commit changes (the web app's modules, the
-    division table, the word segmenter's dictionary with every place name, the character
-    tables) once, in the parent, before the workers fork: they start with it and share
-    its pages, instead of each spending a second or two on it before its first answer.
-    The index itself is opened by each worker after the fork (file offsets are per
-    process; its large files are memory-mapped and shared through the page cache)."""
+def _preload(index_dir: str) -> Any:
+    """Load what every worker needs once, in the parent, before the workers fork: the web
+    app's modules, the division table, the word segmenter's dictionary with every place
+    name, the character tables, and the index's derived arrays (text positions, facet
+    columns, repost groups: tens of MB at a million notices). The workers start with
+    them and share their pages (never written, so never copied), instead of each
+    spending seconds on them before its first answer. Each worker still opens the index
+    itself after the fork (file offsets are per process; its large files are
+    memory-mapped and shared through the page cache). Returns the parent's Archive, or
+    None when there is no index yet."""
     import app  # noqa: F401  (Flask, numpy, Whoosh)
     from indexer import analysis, regions, segment
+    from indexer.search import Archive, SearchError
+    from indexer.whooshlib import IndexUnreadable
 
     regions.all_regions()
     analysis.t2s_table()
     segment.warm()
+    # (checksums are verified by each worker's own snapshot: a background check here
+    # would only read the index once more)
+    archive = Archive(index_dir, verify=False)
+    try:
+        archive.prepare()
+    except (SearchError, IndexUnreadable) as exc:
+        print(f"note: {exc}", file=sys.stderr)
+        return None
+    return archive
 
 
 def _warm_up(app: Any) -> None:

@@ -13,6 +13,7 @@ live mask, text positions, facet columns, repost groups, and an LRU of literals.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -234,7 +235,30 @@ class SnapshotState:
         return self._groups
 
 
+    def prepare(self) -> None:
+        """Derive everything now (see Archive.prepare)."""
+        _ = self.segs, self.columns, self.groups
+
+    def moved_to(self, snap: whooshlib.Snapshot) -> "SnapshotState":
+        """This state for another snapshot of the same generation (same segments, same
+        deletions): the derived arrays are shared, the locks and the literal cache are
+        new (literals are computed by the new snapshot's own readers)."""
+        other = copy.copy(self)
+        other.snap = snap
+        other._lock = threading.Lock()
+        other.literals = LiteralCache(LITERAL_CACHE_BYTES)
+        other.live = snap.live_mask
+        return other
+
+
 _state_lock = threading.Lock()
+
+
+def adopt_state(snap: whooshlib.Snapshot, source: whooshlib.Snapshot) -> None:
+    """Give `snap` the derived state of `source`, a snapshot of the same generation."""
+    st = getattr(source, "_search_state", None)
+    if st is not None and snap.generation == source.generation:
+        snap._search_state = st.moved_to(snap)  # type: ignore[attr-defined]
 
 
 def state_of(snap: whooshlib.Snapshot) -> SnapshotState:

@@ -213,12 +213,28 @@ class Archive:
     Thread-safe for concurrent requests (the snapshot is immutable; the cache is locked).
     """
 
-    def __init__(self, index_dir: str | Path | None = None):
+    def __init__(self, index_dir: str | Path | None = None, verify: bool = True):
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self.verify = verify  # check the index's files against their checksums (Snapshot.verify)
         self._snap: whooshlib.Snapshot | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[Any, ...], _Computed] = OrderedDict()
         self._checked = 0.0
+        self._inherited: whooshlib.Snapshot | None = None
+
+    def prepare(self) -> None:
+        """Open the snapshot and derive now what every search needs from it (text
+        positions, facet columns, repost groups). `serve` calls it in the parent before
+        the workers fork: they inherit the arrays (shared, never written) instead of
+        each deriving its own copy before its first answer."""
+        snap = self.snapshot()
+        hitsets.state_of(snap).prepare()
+
+    def inherit(self, other: "Archive") -> None:
+        """Start from what `other` (opened before a fork) has derived: this archive
+        opens its own snapshot (file handles are per process) and, when it is of the
+        same generation, takes over the other's derived arrays."""
+        self._inherited = other._snap
 
     # snapshot management
     def snapshot(self) -> whooshlib.Snapshot:
@@ -232,7 +248,10 @@ class Archive:
             if not whooshlib.exists(self.index_dir):
                 raise IndexMissing(f"索引不存在：{self.index_dir}（请先运行 python -m indexer build）")
             old = self._snap
-            self._snap = whooshlib.Snapshot(self.index_dir, previous=old)
+            inherited, self._inherited = self._inherited, None
+            self._snap = whooshlib.Snapshot(self.index_dir, previous=old or inherited, verify=self.verify)
+            if old is None and inherited is not None and inherited.generation == self._snap.generation:
+                hitsets.adopt_state(self._snap, inherited)
             self._cache.clear()
             # The old snapshot may still be in use by a request in flight; its files
             # stay valid (Whoosh never rewrites a segment), so let it be collected.

@@ -606,16 +606,18 @@ class Snapshot:
     app keeps one open and swaps it when the index generation changes.
     """
 
-    def __init__(self, path: str | os.PathLike[str], previous: "Snapshot | None" = None):
+    def __init__(self, path: str | os.PathLike[str], previous: "Snapshot | None" = None, verify: bool = True):
         """`previous`: an older snapshot of the same index whose unchanged segments'
-        records and text are taken over instead of read again."""
+        records and text are taken over instead of read again. `verify`: check the
+        files against their checksums (see verify()); off only where another snapshot
+        of the same process tree does it."""
         self.path = Path(path)
         # Whoosh readers share file objects (seek + read): one thread at a time. The
         # segment texts are immutable bytes and need no lock once loaded.
         self._io = threading.RLock()
         for attempt in range(OPEN_ATTEMPTS):
             try:
-                self._open(previous)
+                self._open(previous, verify)
                 return
             except EmptyIndexError:
                 raise
@@ -650,7 +652,7 @@ class Snapshot:
         for name in ("ix", "generation", "searcher", "reader"):
             self.__dict__.pop(name, None)
 
-    def _open(self, previous: "Snapshot | None") -> None:
+    def _open(self, previous: "Snapshot | None", verify: bool = True) -> None:
         self.ix = open_index(self.path)
         # The generation is read BEFORE the searcher opens the latest one: a commit landing
         # in between then makes the snapshot look stale (one extra reopen), never current
@@ -670,7 +672,8 @@ class Snapshot:
         self.doc_count = self.reader.doc_count()
         self._live_mask: np.ndarray | None = None
         self.damage: IndexUnreadable | None = None
-        self.verify()
+        if verify:
+            self.verify()
 
     def _load_segment(self, sub: Any, offset: int, known: dict[str, SegmentView] | None = None) -> SegmentView:
         doccount = sub.doc_count_all()
