@@ -309,7 +309,10 @@ def components(sigs: Iterable[int], threshold: int = THRESHOLD) -> np.ndarray:
     count is the largest bucket (16-bit bands of distinct signatures hold about two each at
     100,000 notices), each pass linear in the number of distinct signatures.
     """
-    arr = np.fromiter((s & MASK for s in sigs), dtype=np.uint64)
+    if isinstance(sigs, np.ndarray):
+        arr = sigs.astype(np.uint64) & np.uint64(MASK)
+    else:
+        arr = np.fromiter((s & MASK for s in sigs), dtype=np.uint64)
     n = len(arr)
     labels = np.full(n, -1, dtype=np.int64)
     valid = np.flatnonzero(arr != 0)
@@ -328,6 +331,10 @@ def components(sigs: Iterable[int], threshold: int = THRESHOLD) -> np.ndarray:
     shift = 0
     for width in _band_widths(threshold):
         keys = (uniq >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+        if width <= 16:
+            keys = keys.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
+        elif width <= 32:
+            keys = keys.astype(np.uint32)
         shift += width
         order = np.argsort(keys, kind="stable")
         sk = keys[order]
@@ -336,10 +343,16 @@ def components(sigs: Iterable[int], threshold: int = THRESHOLD) -> np.ndarray:
         lengths = np.diff(np.r_[starts, m])
         if lengths.max(initial=1) < 2:
             continue
-        longest = int(lengths.max())
-        for k in range(1, longest):
-            # pairs (j, j + k) inside one run
-            j = np.flatnonzero(np.r_[sk[k:] == sk[:-k], np.zeros(k, dtype=bool)])
+        # For each sorted position, how many later members its run has; pass k pairs
+        # every position that has at least k with the one k places on. Positions are
+        # ordered by that count, so a pass reads only its own positions (the passes
+        # together read each candidate pair once, however long the longest run).
+        later = np.repeat(starts + lengths, lengths) - np.arange(m) - 1
+        sel = np.flatnonzero(later >= 1)
+        sel = sel[np.argsort(-later[sel], kind="stable")]
+        neg = -later[sel]
+        for k in range(1, int(lengths.max())):
+            j = sel[: int(np.searchsorted(neg, -k, side="right"))]
             if not len(j):
                 break
             a, b = order[j], order[j + k]
@@ -348,7 +361,14 @@ def components(sigs: Iterable[int], threshold: int = THRESHOLD) -> np.ndarray:
                 rx, ry = find(x), find(y)
                 if rx != ry:
                     parent[max(rx, ry)] = min(rx, ry)
-    roots = np.fromiter((find(x) for x in range(m)), dtype=np.int64, count=m)
+    # every node's root by pointer jumping over the whole forest at once (a find per
+    # node was half the time at a million notices)
+    roots = np.asarray(parent, dtype=np.int64)
+    while True:
+        nxt = roots[roots]
+        if np.array_equal(nxt, roots):
+            break
+        roots = nxt
     doc_root = roots[inverse]
     # a label only where the group has two or more notices
     counts = np.bincount(doc_root, minlength=m)

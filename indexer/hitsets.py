@@ -545,11 +545,11 @@ def _repost_groups(snap: whooshlib.Snapshot, day: np.ndarray) -> dict[int, list[
         return {}
     docs = np.concatenate(docs_parts)
     sigs = np.concatenate(sig_parts)
-    labels = dedup.components(sigs.tolist())
+    labels = dedup.components(sigs)
+    grouped = labels >= 0
     by_label: dict[int, list[int]] = {}
-    for d, label in zip(docs.tolist(), labels.tolist()):
-        if label >= 0:
-            by_label.setdefault(label, []).append(d)
+    for d, label in zip(docs[grouped].tolist(), labels[grouped].tolist()):
+        by_label.setdefault(label, []).append(d)
     groups: dict[int, list[int]] = {}
     for members in by_label.values():
         # earliest first, undated last, then by docnum
