@@ -142,7 +142,7 @@ class Scores:
     SCAN_TITLES_AFTER = 8192
 
     def __init__(self, snap: whooshlib.Snapshot, ids: np.ndarray, leaves: list[Leaf], ev: Evaluator,
-                 bonus: np.ndarray | None):
+                 bonus: np.ndarray | None, pairs: dict[tuple[str, str | None], tuple[Leaf, Leaf]] | None = None):
         self.snap = snap
         self.st = state_of(snap)
         self.ids = ids
@@ -152,12 +152,36 @@ class Scores:
         for leaf in leaves:
             if leaf.field == "issuer":
                 continue
-            lit = ev.literal(leaf)
+            key = (leaf.text, leaf.field)
+            # (a pair the query itself holds was found already: this query's own literal;
+            # never one cached by an earlier query, or ranking would depend on the cache)
+            if pairs and key in pairs and key not in ev.used:
+                lit = self._pair(ev, *pairs[key])
+            else:
+                lit = ev.literal(leaf)
             if len(lit.ids):
                 self.scored.append((leaf, lit))
         self.counted = 0
         self.values = self._bound_values()  # exact where self.exact, else an upper bound
         self.exact = np.full(len(ids), self._bounds_are_exact(), dtype=bool)
+
+    @staticmethod
+    def _pair(ev: Evaluator, a: Leaf, b: Leaf) -> Literal:
+        """An adjacent-word pair that only ranks (a loosened query's "AB" for words A B),
+        never found in the whole index: its documents are taken to be those holding both
+        words (a superset: a document without the pair counts nothing when scored
+        exactly, and its idf is a little lower than the pair's own), its frequency at
+        most the smaller of the words'. Verifying the pair in every notice holding both
+        words was most of a long query's time at a million notices."""
+        la, lb = ev.literal(a), ev.literal(b)
+        in_a = ev.mask(la.ids)
+        ids = lb.ids[in_a[lb.ids]]
+        ta = la.tf if la.tf is not None else la.tf_bound
+        tb = lb.tf if lb.tf is not None else lb.tf_bound
+        bound = None
+        if ta is not None and tb is not None:
+            bound = np.minimum(ta[np.searchsorted(la.ids, ids)], tb[np.searchsorted(lb.ids, ids)])
+        return Literal(ids, tf_bound=bound)
 
     def _bounds_are_exact(self) -> bool:
         return all(lit.tf is not None and lit.title is not None for _leaf, lit in self.scored)

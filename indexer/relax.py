@@ -104,6 +104,8 @@ class Plan:
     query: str  # the relaxed query in the archive's syntax, for the user
     changed: bool  # False: nothing to loosen (single words without aliases)
     aliases: list[dict[str, object]] = field(default_factory=list)
+    # the adjacent-word pairs among `scoring`: (text, field) -> the two words' literals
+    pairs: dict[tuple[str, str | None], tuple[Leaf, Leaf]] = field(default_factory=dict)
 
 
 def _label(node: Node) -> str:
@@ -177,6 +179,7 @@ def plan(parsed: ParsedQuery, occurs: Callable[[str], bool]) -> Plan | None:
         return None
     scoring: list[Leaf] = []
     aliases: list[dict[str, object]] = []
+    pairs: dict[tuple[str, str | None], tuple[Leaf, Leaf]] = {}
     changed = False
 
     def words_of(leaf: Leaf) -> list[Word] | None:
@@ -192,7 +195,9 @@ def plan(parsed: ParsedQuery, occurs: Callable[[str], bool]) -> Plan | None:
                 aliases.append({"word": w.text, "alternatives": w.alts[1:]})
         for a, b in zip(words, words[1:]):  # adjacent words together rank higher
             if a.year is None and b.year is None:
-                scoring.append(_lit(a.text + b.text, leaf.field))
+                pair = _lit(a.text + b.text, leaf.field)
+                scoring.append(pair)
+                pairs[(pair.text, pair.field)] = (_lit(a.text, leaf.field), _lit(b.text, leaf.field))
         return words
 
     def relax(node: Node) -> Node:
@@ -234,11 +239,12 @@ def plan(parsed: ParsedQuery, occurs: Callable[[str], bool]) -> Plan | None:
     else:
         scoring.clear()
         aliases.clear()
+        pairs.clear()
         changed = False
         tree = relax(root)
         units, negatives = [], []
         query = _label(tree)
-    return Plan(tree, units, negatives, unique_leaves(scoring), query, changed, aliases)
+    return Plan(tree, units, negatives, unique_leaves(scoring), query, changed, aliases, pairs)
 
 
 def unique_leaves(leaves: list[Leaf]) -> list[Leaf]:

@@ -205,6 +205,7 @@ class _Computed:
     outcome: relax.Outcome | None = None  # set when the query was loosened
     relaxed: dict[str, Any] | None = None
     understood: dict[str, Any] = field(default_factory=dict)
+    pairs: dict[tuple[str, str | None], tuple[Leaf, Leaf]] = field(default_factory=dict)  # relax.Plan.pairs
 
 
 class Archive:
@@ -407,6 +408,7 @@ class Archive:
         mask = allowed.copy() if parsed.root is None else ev.run(parsed.root) & allowed
         leaves = parsed.positive_leaves()
         outcome = relaxed = None
+        pairs: dict[tuple[str, str | None], tuple[Leaf, Leaf]] = {}
         places: list[tuple[regions.Region, np.ndarray]] = []
         years: list[tuple[str, np.ndarray]] = []
         if not req.exact and parsed.root is not None:
@@ -419,12 +421,13 @@ class Archive:
                 if outcome is not None and plan is not None:
                     mask = outcome.mask
                     leaves = relax.unique_leaves(leaves + plan.scoring)
+                    pairs = plan.pairs
                     relaxed = _relaxed_dict(plan, outcome)
         if req.collapse:
             hitsets.collapse(st, mask)
         ids = np.flatnonzero(mask)
         facet_counts, timeline = facets.facets(st, ids, region)
-        comp = _Computed(ids, len(ids), facet_counts, timeline, leaves, ev, outcome=outcome, relaxed=relaxed)
+        comp = _Computed(ids, len(ids), facet_counts, timeline, leaves, ev, outcome=outcome, relaxed=relaxed, pairs=pairs)
         boosts = [(m, relax.PLACE_BOOST) for _r, m in places] + [(m, relax.YEAR_BOOST) for _y, m in years]
         comp.bonus = _bonus(ids, outcome, boosts)
         if not req.exact and parsed.root is not None:
@@ -440,7 +443,7 @@ class Archive:
             top = ranking.top_unique(hitsets.state_of(snap).columns.date_rank[ids], need)
             return [(0.0, d) for d in ids[top[need - per_page :]].tolist()]
         if comp.scores is None:
-            comp.scores = ranking.Scores(snap, ids, comp.leaves, comp.evaluation, comp.bonus)
+            comp.scores = ranking.Scores(snap, ids, comp.leaves, comp.evaluation, comp.bonus, comp.pairs)
         scores = comp.scores
         top = scores.top(min(need, len(ids)))[need - per_page :]
         return list(zip(scores.values[top].tolist(), ids[top].tolist()))
