@@ -321,20 +321,33 @@ def open_or_create(index_dir: Path) -> Any:
     return whooshlib.create(index_dir, build_schema())
 
 
+def file_key(path: str) -> str:
+    """What identifies a source file in the index: its absolute path. Display paths are
+    relative to the working directory, so the same folder built from another directory
+    (a scheduled job, a benchmark) looked like a million new files and was read again;
+    a path recorded relative by an older build is taken relative to this directory."""
+    return os.path.abspath(path)
+
+
 def existing_state(index_dir: Path) -> tuple[dict[str, tuple[str, str]], dict[str, set[str]], dict[str, str]]:
-    """(id -> (content hash, source file), file -> ids, file -> signature when complete)."""
+    """(id -> (content hash, source file), file -> ids, file -> signature when complete),
+    files by file_key()."""
     by_id: dict[str, tuple[str, str]] = {}
     by_file: dict[str, set[str]] = {}
     file_sig: dict[str, str] = {}
+    keys: dict[str, str] = {}  # stored path -> file_key (a file's notices share one)
     snap = whooshlib.Snapshot(index_dir)
     try:
         for _docnum, rec in snap.iter_records():
             if len(rec) < 7:
                 continue
-            by_id[rec[REC_ID]] = (rec[REC_HASH], rec[REC_FILE])
-            by_file.setdefault(rec[REC_FILE], set()).add(rec[REC_ID])
+            key = keys.get(rec[REC_FILE])
+            if key is None:
+                key = keys[rec[REC_FILE]] = file_key(rec[REC_FILE])
+            by_id[rec[REC_ID]] = (rec[REC_HASH], key)
+            by_file.setdefault(key, set()).add(rec[REC_ID])
             if rec[REC_FILESIG]:
-                file_sig[rec[REC_FILE]] = rec[REC_FILESIG]
+                file_sig[key] = rec[REC_FILESIG]
     finally:
         snap.close()
     return by_id, by_file, file_sig
@@ -511,9 +524,10 @@ def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: fl
         except OSError as exc:
             report.failed.append((f, f"cannot read: {exc.strerror}"))
             continue
-        if file_sig.get(f) == sig:
+        key = file_key(f)
+        if file_sig.get(key) == sig:
             report.files_skipped += 1
-            report.unchanged += len(by_file.get(f, ()))
+            report.unchanged += len(by_file.get(key, ()))
         else:
             todo.append(f)
     report.files_seen = len(files)
@@ -544,6 +558,7 @@ def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: fl
     try:
         for path, items in _results(todo, workers):
             sig = file_signature(path) if os.path.exists(path) else ""
+            key = file_key(path)
             ids_here: set[str] = set()
             good = [i for i in items if isinstance(i, Prepared)]
             for item in items:
@@ -569,14 +584,14 @@ def _build_locked(index_dir: Path, files: list[str], report: BuildReport, t0: fl
                         report.updated += 1
                 else:
                     report.added += 1
-                w().add_document(**{k2: v for k2, v in document_fields(prep, path, filesig).items() if v is not None})
-                by_id[n.id] = (prep.content_hash, path)
+                w().add_document(**{k2: v for k2, v in document_fields(prep, key, filesig).items() if v is not None})
+                by_id[n.id] = (prep.content_hash, key)
                 pending += 1
                 if pending >= batch_size:
                     flush()
             # Notices that this file held before but no longer does.
-            for stale in by_file.get(path, set()) - ids_here:
-                if by_id.get(stale, ("", ""))[1] == path:
+            for stale in by_file.get(key, set()) - ids_here:
+                if by_id.get(stale, ("", ""))[1] == key:
                     w().delete_by_term("id", stale)
                     by_id.pop(stale, None)
                     report.deleted += 1

@@ -352,3 +352,24 @@ def test_a_commit_while_a_snapshot_opens_is_never_missed(tmp_path: Path, monkeyp
     assert not snap.is_current()  # ...so it must not claim to be current
     archive = Archive(ix)
     assert archive.search(SearchRequest(q="整改")).total == 4
+
+
+def test_a_folder_built_from_another_directory_is_not_read_again(tmp_path, monkeypatch) -> None:
+    """Files are known by their absolute path: the same folder built from another working
+    directory (a scheduled job, a shell elsewhere) is skipped as unchanged, not read again
+    as new files (it used to be, at a million notices an hour's work)."""
+    src = tmp_path / "work" / "src"
+    src.mkdir(parents=True)
+    for i in range(3):
+        (src / f"n{i}.txt").write_text(f"中共测试县委巡察办关于第{i}轮巡察的公告\n\n县委巡察组进驻开展巡察。", encoding="utf-8")
+    ix = tmp_path / "ix"
+    monkeypatch.chdir(tmp_path / "work")
+    first = build(["src"], ix, workers=1, progress=False)
+    assert first.added == 3
+    monkeypatch.chdir(tmp_path)
+    again = build([str(src)], ix, workers=1, progress=False)
+    assert again.files_skipped == 3 and again.added == again.updated == 0
+    monkeypatch.chdir(tmp_path / "work")
+    (src / "n1.txt").write_text("中共测试县委巡察办关于第1轮巡察的公告\n\n县委巡察组进驻开展巡察，已完成。", encoding="utf-8")
+    third = build(["src"], ix, workers=1, progress=False)
+    assert third.files_skipped == 2 and third.updated == 1 and third.added == 0
