@@ -343,21 +343,21 @@ def components(sigs: Iterable[int], threshold: int = THRESHOLD) -> np.ndarray:
         lengths = np.diff(np.r_[starts, m])
         if lengths.max(initial=1) < 2:
             continue
-        # For each sorted position, how many later members its run has; pass k pairs
-        # every position that has at least k with the one k places on. Positions are
-        # ordered by that count, so a pass reads only its own positions (the passes
-        # together read each candidate pair once, however long the longest run).
+        # For each sorted position, how many later members its run has: pass k pairs
+        # every position that has at least k with the one k places on. The signatures
+        # are compared in key order (one gather a band), so a pass reads them in
+        # sequence instead of at random (most of the time at a million notices).
         later = np.repeat(starts + lengths, lengths) - np.arange(m) - 1
-        sel = np.flatnonzero(later >= 1)
-        sel = sel[np.argsort(-later[sel], kind="stable")]
-        neg = -later[sel]
+        su = uniq[order]
         for k in range(1, int(lengths.max())):
-            j = sel[: int(np.searchsorted(neg, -k, side="right"))]
+            j = np.flatnonzero(later >= k)
             if not len(j):
                 break
-            a, b = order[j], order[j + k]
-            close = np.bitwise_count(uniq[a] ^ uniq[b]) <= threshold
-            for x, y in zip(a[close].tolist(), b[close].tolist()):
+            close = np.bitwise_count(su[j] ^ su[j + k]) <= threshold
+            if not close.any():
+                continue
+            jj = j[close]
+            for x, y in zip(order[jj].tolist(), order[jj + k].tolist()):
                 rx, ry = find(x), find(y)
                 if rx != ry:
                     parent[max(rx, ry)] = min(rx, ry)
