@@ -43,7 +43,9 @@ CHANGE_PROBE = "补充整改台账"  # a literal of CHANGE_SENTENCE, searched fo
 # Source paragraphs that are page chrome themselves (bylines, editor lines, prev/next links,
 # print/close buttons, breadcrumbs, table rows flattened with pipes): a cleaner is right to
 # drop them, so they would blur the truth.
-_CHROME = re.compile(r"^首页|\s>>?\s|位置[:：]|-->|\||来源[:：]|发布时间|发布日期[:：]|责任编辑|浏览次数|点击数|上一篇|下一篇|打印本页|关闭窗口|ICP备|网站标识码|分享到|字体[:：]|当前位置")
+_CHROME = re.compile(r"^首页|\s>>?\s|位置[:：]|-->|\||来源[:：]|发布时间|发布日期[:：]|责任编辑|浏览次数|点击数|上一篇|下一篇|打印本页|关闭窗口|ICP备|网站标识码|分享到|字体[:：]|当前位置|"
+                     # reading-time lines (本篇文章575字,读完约1分钟), as the cleaner's lines.py
+                     r"^本(?:篇|文)(?:文章)?(?:共)?\d+字|读完(?:约|大约)?需?\d+分钟|阅读(?:本文)?(?:约|大约)?需要?\d+分钟")
 _TAG = re.compile(r"<[^>]+>")
 
 

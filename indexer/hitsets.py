@@ -4,11 +4,12 @@ Every literal (a word or "phrase") becomes the index grams it must contain; thei
 lists, rarest first, give candidates that never miss, and unless the literal is a single
 gram or word each candidate is verified in its normalised text (no false hit). AND / OR /
 NOT, region and type filters and date ranges are then array operations over masks of
-global docnums, whatever the number of hits; only the per-document text checks
-(bytes.find / count) remain, and those run in C through map().
+global docnums, whatever the number of hits; only the per-document text checks (a find
+in the memory-mapped text) remain, and those run in C through map().
 
 What depends only on the snapshot is built once and kept on it (`SnapshotState`): the
-live mask, text positions, facet columns, repost groups, and an LRU of literals.
+live mask, text positions, facet columns, repost groups (from the segments' sidecars), and
+an LRU of literals. `serve` builds it before forking, and its workers share it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from indexer import dedup, regions, whooshlib
+from indexer.sidecar import date_int  # noqa: F401  (search.py reads dates through here)
 from indexer.analysis import needs_boundaries, required_terms, word_boundary_pattern
 from indexer.index import REC_DATE, REC_REGION, REC_SIG, REC_TYPE
 from indexer.query import And, Leaf, Not, Or
@@ -344,15 +346,6 @@ def counts_in(text: Any, needle: bytes, starts: np.ndarray, ends: np.ndarray) ->
         counts[idx] += 1
         at = found[more] + step
     return counts
-
-
-def date_int(date: str) -> int:
-    if len(date) == 10 and date[4] == "-" and date[7] == "-":
-        try:
-            return int(date[:4] + date[5:7] + date[8:10])
-        except ValueError:
-            return 0
-    return 0
 
 
 def by_segment(ids: np.ndarray, snap: whooshlib.Snapshot) -> Iterable[tuple[int, whooshlib.SegmentView, int, int]]:

@@ -1,9 +1,11 @@
 """Ranking: BM25 over the positive literals' frequencies with a title boost, and the
 top of a result list by a partial sort.
 
-A literal's contribution to each document's score depends only on the literal and the
-snapshot (idf over the whole index, never over the filtered hits), so it is computed once
-per literal over all its documents and summed over any query's hits.
+A literal's contribution to a document's score depends only on the literal and the
+snapshot (idf over the whole index, never over the filtered hits). Its upper bound over
+all its documents comes from posting frequencies alone and is cached with the literal;
+the exact contribution (titles and texts counted) is computed only for the hits that can
+reach the page asked for (`Scores`).
 """
 
 from __future__ import annotations
