@@ -190,10 +190,12 @@ class Scores:
 
     def _bound_values(self) -> np.ndarray:
         values = np.zeros(len(self.ids), dtype=np.float64)
-        for _leaf, lit in self.scored:
+        dense = np.zeros(self.st.n, dtype=np.float64)  # by docnum: a scatter and a gather,
+        for _leaf, lit in self.scored:                 # not a binary search of every hit
             b = bounds(self.snap, self.st, lit)
-            pos, present = _positions(lit.ids, self.ids)
-            values[present] += b[pos[present]]
+            dense[lit.ids] = b
+            values += dense[self.ids]
+            dense[lit.ids] = 0.0
         if self.bonus is not None:
             values += self.bonus
         return values
