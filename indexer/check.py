@@ -301,7 +301,14 @@ def _check_sidecar(path: Path, sid: str, doccount: int, recs: list[bytes] | None
     expected = sidecar.Sidecar(again.encode(), doccount)
     for name, arr in expected.arrays.items():
         got = side.arrays.get(name)
-        if got is None or got.shape != arr.shape or not np.array_equal(got, arr):
+        if got is None and name in ("titles", "title_starts"):
+            continue  # written without the joined titles: ranking derives them from the text
+        if name == "titles" and got is not None:
+            # (the first builds that wrote titles left out the separator after the last one)
+            same = bytes(got).rstrip(b"\x01") == bytes(arr).rstrip(b"\x01")
+        else:
+            same = got is not None and got.shape == arr.shape and np.array_equal(got, arr)
+        if not same:
             report.problem(fname, f"{name} differs from what the records and texts give")
             return
     for key in ("region", "type"):

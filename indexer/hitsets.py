@@ -292,9 +292,10 @@ def _seg_arrays(seg: whooshlib.SegmentView) -> SegArrays | None:
     if side is not None:
         title_end = start + side["title_len"]
         body_end = start + side["body_end"]
-        if "titles" in side.spans:
+        if "titles" in side.spans and "title_starts" in side.arrays:
             lo, hi = side.spans["titles"]
             return SegArrays(start, title_end, body_end, end, side.data, lo, hi, side["title_starts"])
+        # (a sidecar written without the titles: they are joined from the text below)
     else:
         find, rfind = mm.find, mm.rfind
         title_end = np.fromiter(map(find, repeat(b"\x01"), start.tolist(), end.tolist()), dtype=np.int64, count=len(start))

@@ -138,3 +138,25 @@ def test_check_finds_a_sidecar_that_disagrees_with_its_records(index3: Path, tmp
     assert not report.ok
     assert any(p["file"] == side.name and "date" in p["problem"] for p in report.problems)
     assert check(index3).ok
+
+
+def test_a_sidecar_without_titles_is_read_and_checked(index3: Path, tmp_path: Path) -> None:
+    """Sidecars written before the joined titles were added: search joins them from the
+    text, check accepts them."""
+    ix = tmp_path / "ix"
+    shutil.copytree(index3, ix)
+    for side in ix.glob("*" + sidecar.EXT):
+        opened = sidecar.open_mapped(open(side, "rb"))
+        arrays = {k: np.array(v) for k, v in opened.arrays.items() if k not in ("titles", "title_starts")}
+        side.write_bytes(sidecar.encode(arrays, opened.n, opened.vocab))
+        sums_path = side.with_name(side.name[: -len(sidecar.EXT)] + whooshlib.SUMS_EXT)
+        sums = json.loads(sums_path.read_text())
+        sums["files"][side.name] = list(whooshlib.crc32_file(side))
+        sums_path.write_text(json.dumps(sums))
+    assert check(ix).ok
+    from indexer.search import Archive, SearchRequest
+
+    a, b = Archive(ix), Archive(index3)
+    for q in ("巡察", "巡视整改", "巡察 OR 公告"):
+        r1, r2 = a.search(SearchRequest(q=q, per_page=20)), b.search(SearchRequest(q=q, per_page=20))
+        assert r1.total == r2.total and [h.id for h in r1.hits] == [h.id for h in r2.hits]
