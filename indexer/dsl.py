@@ -50,7 +50,7 @@ EXACT_FIELDS: dict[str | None, tuple[str, ...]] = {
     "issuer": ("issuer_exact",),
 }
 # Leaf.field -> (field, boost) of the BM25 clauses; issuer literals do not score (as in
-# indexer.ranking.bm25).
+# indexer.ranking.Scores).
 SCORE_FIELDS: dict[str | None, tuple[tuple[str, float], ...]] = {
     None: (("body_exact.bigram", 1.0), ("title_exact.bigram", TITLE_BOOST)),
     "title": (("title_exact.bigram", TITLE_BOOST),),

@@ -16,7 +16,7 @@ it is loosened in two steps, each marked on every hit it adds:
    lacks ("partial", `missing`). Every hit holding all words ranks above every partial.
 
 This module plans (which words, aliases, places, years); search.py evaluates the plan
-with hitsets.Evaluator and ranks with ranking.bm25.
+with hitsets.Evaluator and ranks with ranking.Scores.
 """
 
 from __future__ import annotations

@@ -8,8 +8,7 @@ Whoosh's public API for speed, each with the reason:
   its `rec` column (one record a document) and its sidecar (`sidecar.py`: per-document
   arrays) are plain files, memory-mapped read-only: every `serve` worker shares one copy
   in the page cache, and opening a million-notice index reads nothing but the files'
-  sizes. Literal checks are `mmap.find(needle, start, end)` in C with no copy (counts copy
-  one document's slice, ~1.5x a `bytes.count`);
+  sizes. Literal checks and counts are `mmap.find(needle, start, end)` in C with no copy;
 * posting lists are read whole, a block at a time, into sorted numpy arrays of global
   docnums (and weights), because the archive needs exact totals and facet counts over
   every hit, not only the top page.
@@ -517,7 +516,6 @@ class SegmentView:
     offset: int
     doccount: int
     deleted: frozenset[int]
-    text_path: Path | None
     text_offsets: Any
     text_lengths: Any
     records: Sequence[list[str]] = field(default_factory=list)
@@ -526,7 +524,7 @@ class SegmentView:
     # and sidecar and whatever search derives from them. Shared by the views of the same
     # segment in later snapshots, so a commit that adds one segment does not reload the
     # others.
-    shared: dict[str, Any] = field(default_factory=lambda: {"lock": threading.Lock()})
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text_map(self) -> Any:
@@ -539,11 +537,10 @@ class SegmentView:
         return self.shared.get("sidecar")
 
 
-def _map(path: Path, fh: Any = None) -> Any:
+def _map(path: Path) -> Any:
     """A read-only shared mapping of a whole file (an empty file maps to b"")."""
     try:
-        f = fh if fh is not None else open(path, "rb")
-        with f:
+        with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:
                 return b""
@@ -552,14 +549,11 @@ def _map(path: Path, fh: Any = None) -> Any:
         raise IndexUnreadable(f"cannot read {path.name}: {exc.strerror}", path.name) from exc
 
 
-def _check_size(path: Path, data: Any, expected: tuple[int, int] | None, offsets: Any = None,
-                lengths: Any = None) -> None:
-    """Refuse a mapped column whose size differs from the size recorded at commit or is
-    shorter than its offsets say: a truncated text would silently lose hits. (Its
-    checksum is verified with the segment's other files, see Snapshot.verify.)"""
-    if expected is not None and len(data) != expected[0]:
-        raise IndexUnreadable(f"{path.name} has {len(data)} bytes, {expected[0]} were written", path.name)
-    if offsets is not None and lengths is not None and len(offsets):
+def _check_size(path: Path, data: Any, offsets: Any, lengths: Any) -> None:
+    """Refuse a mapped column shorter than its offsets say: a truncated text would silently
+    lose hits. (Its size and checksum against the commit's are checked with the segment's
+    other files: sizes at open, checksums by Snapshot.verify.)"""
+    if len(offsets):
         end = int((np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64)).max())
         if end > len(data):
             raise IndexUnreadable(f"{path.name} is truncated ({len(data)} of {end} bytes)", path.name)
@@ -689,10 +683,10 @@ class Snapshot:
             sub.stored_fields(0)
         if old is not None and old.doccount == doccount:
             # Same files: only the offset and the deletions can differ.
-            return SegmentView(offset, doccount, deleted, old.text_path, old.text_offsets, old.text_lengths,
+            return SegmentView(offset, doccount, deleted, old.text_offsets, old.text_lengths,
                                old.records, segment_id, old.shared)
         sums = read_sums(self.path, segment_id) if segment_id else None
-        shared: dict[str, Any] = {"lock": threading.Lock()}
+        shared: dict[str, Any] = {}
         if sums is not None:
             # Sizes now; checksums with the whole snapshot (verify()), once per process:
             # later snapshots take the segment over above. Whoosh keeps no checksums, and a
@@ -711,13 +705,12 @@ class Snapshot:
             recfile = self.path / segobj.make_filename(".rec.col")
             if recfile.exists():
                 data = _map(recfile)
-                _check_size(recfile, data, (sums or {}).get(recfile.name), creader._offsets, creader._lengths)
+                _check_size(recfile, data, creader._offsets, creader._lengths)
                 recs = RecordColumn(data, creader._offsets, creader._lengths)
             else:
                 recs = [raw.decode("utf-8").split(SEP) if raw else [] for raw in creader]
         else:
             recs = [[] for _ in range(doccount)]
-        text_path = None
         offsets: Any = array("L")
         lengths: Any = array("L")
         if sub.has_column("vtext"):
@@ -725,9 +718,8 @@ class Snapshot:
             offsets, lengths = creader._offsets, creader._lengths
             colfile = self.path / segobj.make_filename(".vtext.col")
             if colfile.exists() and colfile.stat().st_size > 0:
-                text_path = colfile
                 text = _map(colfile)
-                _check_size(colfile, text, (sums or {}).get(colfile.name), offsets, lengths)
+                _check_size(colfile, text, offsets, lengths)
                 shared["text"] = text
         side = self.path / segobj.make_filename(sidecar.EXT) if segobj is not None else None
         if side is not None and side.exists():
@@ -736,7 +728,7 @@ class Snapshot:
                     shared["sidecar"] = sidecar.open_mapped(fh, doccount)
             except (OSError, sidecar.SidecarError) as exc:
                 raise IndexUnreadable(f"{side.name} cannot be read: {exc}", side.name) from exc
-        return SegmentView(offset, doccount, deleted, text_path, offsets, lengths, recs, segment_id, shared)
+        return SegmentView(offset, doccount, deleted, offsets, lengths, recs, segment_id, shared)
 
     def verify(self, background: bool | None = None) -> None:
         """Check every file of the snapshot's segments against the checksums written at

@@ -30,7 +30,7 @@ def index3(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _without_sidecars(path: Path) -> whooshlib.Snapshot:
     snap = whooshlib.Snapshot(path)
     for seg in snap.segments:
-        seg.shared = {k: v for k, v in seg.shared.items() if k != "sidecar"} | {"lock": seg.shared["lock"]}
+        seg.shared = {k: v for k, v in seg.shared.items() if k != "sidecar"}
     return snap
 
 
